@@ -1,0 +1,179 @@
+"""The change-set document (changesets.md) as typed msgspec structs, and its decoding.
+
+msgspec stops at the first structural error, so the document is decoded in two steps: the
+header first, then every operation on its own, to report at least one error per operation,
+each with its path (``changes[1].codes[2]``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+import msgspec.json
+import msgspec.yaml
+from msgspec import UNSET, Meta, UnsetType
+
+from app.domain.errors import FieldError, InvalidDocument
+
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+MAX_OPERATIONS = 10_000
+
+# A code is served as a string and used in URLs and in comma-separated `include=` lists,
+# hence no whitespace, commas or slashes.
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s,/]+$")]
+ListKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+ChangeSetId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
+Name = Annotated[str, Meta(min_length=1, max_length=500)]
+Text = Annotated[str, Meta(max_length=5000)]
+Label = Annotated[str, Meta(min_length=1, max_length=100)]
+SortOrder = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+AttributeName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+AttributeType = Literal["string", "integer", "boolean", "date", "duration"]
+
+
+class _Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class ValueSpec(_Input):
+    """A value in an ``upsert``: creates it, or replaces the named fields of an existing one."""
+
+    code: Code
+    name: Name
+    valid_from: date
+    description: Text | UnsetType | None = UNSET
+    valid_to: date | UnsetType | None = UNSET
+    active: bool | UnsetType = UNSET
+    sort_order: SortOrder | UnsetType | None = UNSET
+    parent: Code | UnsetType | None = UNSET
+    replaced_by: list[Code] | UnsetType = UNSET
+    attributes: dict[str, Any] | UnsetType = UNSET
+
+
+class FieldPatch(_Input):
+    """The fields a ``set`` patches on each listed value; absent fields are left alone."""
+
+    name: Name | UnsetType = UNSET
+    description: Text | UnsetType | None = UNSET
+    valid_from: date | UnsetType = UNSET
+    valid_to: date | UnsetType | None = UNSET
+    active: bool | UnsetType = UNSET
+    sort_order: SortOrder | UnsetType | None = UNSET
+    parent: Code | UnsetType | None = UNSET
+    replaced_by: list[Code] | UnsetType = UNSET
+    attributes: dict[str, Any] | UnsetType = UNSET
+
+
+# The operations have a field called `list`, so inside them the type is `builtins.list`.
+class CreateList(_Input, tag="create_list", tag_field="op"):
+    list: ListKey
+    name: Name
+    description: Text | None = None
+    # Where the values come from (a release note, a wiki page) or that they are illustrative.
+    source: Text | None = None
+    attributes: dict[AttributeName, AttributeType] = msgspec.field(default_factory=dict)
+
+
+class UpdateList(_Input, tag="update_list", tag_field="op"):
+    list: ListKey
+    name: Name | UnsetType = UNSET
+    description: Text | UnsetType | None = UNSET
+    source: Text | UnsetType | None = UNSET
+
+
+class Upsert(_Input, tag="upsert", tag_field="op"):
+    list: ListKey
+    values: Annotated[builtins.list[ValueSpec], Meta(min_length=1, max_length=MAX_OPERATIONS)]
+
+
+class SetFields(_Input, tag="set", tag_field="op"):
+    list: ListKey
+    codes: Annotated[builtins.list[Code], Meta(min_length=1, max_length=MAX_OPERATIONS)]
+    fields: FieldPatch
+
+
+Operation = CreateList | UpdateList | Upsert | SetFields
+
+
+class ChangeSetDocument(_Input):
+    id: ChangeSetId
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    changes: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
+    release: Label | None = None
+    reference: Annotated[str, Meta(max_length=2000)] | None = None
+
+    def canonical_bytes(self) -> bytes:
+        """The document as canonical JSON: equal content gives equal bytes, YAML or JSON."""
+        return msgspec.json.encode(self, order="sorted")
+
+
+class _Header(_Input):
+    """The document without its operations, which are decoded one at a time."""
+
+    id: ChangeSetId
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    changes: Annotated[list[Any], Meta(min_length=1, max_length=MAX_OPERATIONS)]
+    release: Label | None = None
+    reference: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+_MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_NAMED_FIELD = re.compile(
+    r"^Object (?P<what>contains unknown|missing required) field `(?P<field>[^`]*)`$"
+)
+
+
+def _field_error(error: msgspec.ValidationError, prefix: str) -> FieldError:
+    """Turn msgspec's ``message - at `$.a[1].b``` into a path relative to the document."""
+    match = _MSGSPEC_PATH.match(str(error))
+    assert match is not None  # the pattern matches any string
+    message, path = match["message"], match["path"] or ""
+    named = _NAMED_FIELD.match(message)
+    if named:
+        path += "." + named["field"]
+        message = (
+            "unknown field" if named["what"] == "contains unknown" else "required field missing"
+        )
+    full = prefix + path
+    return FieldError(path=full.lstrip("."), message=message)
+
+
+def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
+    """Decode and structurally validate a change-set document, or raise ``InvalidDocument``."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        size = len(raw) / (1024 * 1024)
+        raise InvalidDocument([FieldError("", f"document is {size:.1f} MiB; the limit is 5 MiB")])
+    try:
+        tree = msgspec.yaml.decode(raw) if yaml else msgspec.json.decode(raw)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the document's fault
+        kind = "YAML" if yaml else "JSON"
+        raise InvalidDocument([FieldError("", f"malformed {kind}: {exc}")]) from None
+    return convert_document(tree)
+
+
+def convert_document(tree: Any) -> ChangeSetDocument:
+    """Validate a decoded document tree, reporting one structural error per operation."""
+    try:
+        header = msgspec.convert(tree, _Header)
+    except msgspec.ValidationError as exc:
+        raise InvalidDocument([_field_error(exc, "")]) from None
+    operations: list[Operation] = []
+    errors: list[FieldError] = []
+    for index, raw_operation in enumerate(header.changes):
+        try:
+            operations.append(msgspec.convert(raw_operation, Operation))  # type: ignore[arg-type]
+        except msgspec.ValidationError as exc:
+            errors.append(_field_error(exc, f"changes[{index}]"))
+    if errors:
+        raise InvalidDocument(errors)
+    return ChangeSetDocument(
+        id=header.id,
+        reason=header.reason,
+        changes=operations,
+        release=header.release,
+        reference=header.reference,
+    )

@@ -1,0 +1,265 @@
+"""Submitting and publishing change sets: one transaction each, serialised by the publish lock.
+
+Every write takes the lock row first, so two administrators publishing at the same moment run
+one after the other: the second sees the first's versions and, if its plan was made on the
+same base, gets a conflict instead of overwriting. Change-feed numbers are assigned under the
+same lock, so they become visible in commit order with no gaps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.domain.documents import ChangeSetDocument, convert_document
+from app.domain.planning import (
+    ListState,
+    PlannedList,
+    effective_date,
+    plan_changeset,
+    plan_document,
+    referenced_lists,
+)
+from app.domain.values import Value
+from app.store import changesets
+from app.store.changesets import ChangeSetRecord
+from app.store.queries import current_states
+from app.store.tables import change, codelist, list_version, publish_lock, value_revision
+
+NOTIFY_CHANNEL = "codelists_published"
+_CHUNK = 500
+
+
+class ChangeSetConflict(Exception):
+    """The same id with other content, or a plan whose lists moved on since it was made."""
+
+
+class ChangeSetNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record: ChangeSetRecord
+    created: bool  # stored by this call (201), rather than found already stored (200)
+
+
+def content_hash(document: ChangeSetDocument) -> str:
+    return hashlib.sha256(document.canonical_bytes()).hexdigest()
+
+
+def value_json(value: Value | None) -> dict[str, Any] | None:
+    return None if value is None else msgspec.to_builtins(value)
+
+
+async def _lock(connection: AsyncConnection) -> None:
+    # A write that changes nothing still takes PostgreSQL's row lock and SQLite's write lock.
+    await connection.execute(
+        sa.update(publish_lock)
+        .where(publish_lock.c.id == 1)
+        .values(generation=publish_lock.c.generation)
+    )
+
+
+def _base_versions(document: ChangeSetDocument, states: Mapping[str, ListState]) -> dict[str, int]:
+    return {key: states[key].version if key in states else 0 for key in referenced_lists(document)}
+
+
+async def submit(
+    engine: AsyncEngine,
+    document: ChangeSetDocument,
+    *,
+    author: str,
+    now: datetime,
+    publish: bool,
+) -> Outcome:
+    """Plan and store a change set, and publish it too when ``publish`` is set.
+
+    The same id with the same content answers the stored change set (publishing it if asked
+    and not yet done); the same id with other content is a conflict. Raises
+    ``InvalidDocument`` with every rule error; nothing is stored then.
+    """
+    digest = content_hash(document)
+    async with engine.begin() as connection:
+        await _lock(connection)
+        existing = await changesets.get(connection, document.id)
+        if existing is not None:
+            if existing.content_hash != digest:
+                raise ChangeSetConflict(
+                    f"change set '{document.id}' exists with other content; use a new id"
+                )
+            if publish and existing.status == "planned":
+                return Outcome(await _publish_planned(connection, existing, now), created=False)
+            return Outcome(existing, created=False)
+
+        states = await current_states(connection, referenced_lists(document))
+        planned = plan_changeset(document, states)
+        record = ChangeSetRecord(
+            id=document.id,
+            status="planned",
+            release=document.release,
+            reason=document.reason,
+            reference=document.reference,
+            author=author,
+            created_at=now,
+            published_at=None,
+            plan=msgspec.to_builtins(plan_document(planned)),
+            base_versions=_base_versions(document, states),
+            versions=None,
+            seq=None,
+            content_hash=digest,
+            document=msgspec.to_builtins(document),
+        )
+        await changesets.insert(connection, record)
+        if publish:
+            await _write(connection, record, planned, now)
+        return Outcome(record, created=True)
+
+
+async def publish(engine: AsyncEngine, changeset_id: str, *, now: datetime) -> ChangeSetRecord:
+    """Publish a planned change set; a published one is answered as it is (a no-op)."""
+    async with engine.begin() as connection:
+        await _lock(connection)
+        record = await changesets.get(connection, changeset_id)
+        if record is None:
+            raise ChangeSetNotFound(changeset_id)
+        if record.status == "published":
+            return record
+        return await _publish_planned(connection, record, now)
+
+
+async def _publish_planned(
+    connection: AsyncConnection, record: ChangeSetRecord, now: datetime
+) -> ChangeSetRecord:
+    document = convert_document(record.document)
+    states = await current_states(connection, referenced_lists(document))
+    moved = sorted(
+        key
+        for key, version in _base_versions(document, states).items()
+        if record.base_versions.get(key) != version
+    )
+    if moved:
+        raise ChangeSetConflict(
+            f"published since this change set was planned: {', '.join(moved)}; plan it again"
+        )
+    planned = plan_changeset(document, states)
+    record.plan = msgspec.to_builtins(plan_document(planned))
+    await _write(connection, record, planned, now)
+    return record
+
+
+async def _list_ids(connection: AsyncConnection, keys: Sequence[str]) -> dict[str, int]:
+    rows = await connection.execute(
+        sa.select(codelist.c.key, codelist.c.id).where(codelist.c.key.in_(list(keys)))
+    )
+    return {row.key: row.id for row in rows}
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+async def _write(
+    connection: AsyncConnection,
+    record: ChangeSetRecord,
+    planned: Mapping[str, PlannedList],
+    now: datetime,
+) -> None:
+    """Append the new list versions, value revisions and change-feed entries; mark published."""
+    seq = int(await connection.scalar(sa.select(sa.func.coalesce(sa.func.max(change.c.seq), 0))))
+    list_ids = await _list_ids(connection, sorted(planned))
+    published_on = now.date()
+    versions: dict[str, int] = {}
+    feed: list[dict[str, Any]] = []
+    for key, item in sorted(planned.items()):
+        plan, after = item.plan, item.after
+        if key not in list_ids:
+            list_ids[key] = await connection.scalar(
+                sa.insert(codelist).values(key=key, created_at=now).returning(codelist.c.id)
+            )
+        list_id = list_ids[key]
+        versions[key] = plan.new_version
+        await connection.execute(
+            sa.insert(list_version).values(
+                list_id=list_id,
+                version=plan.new_version,
+                name=after.name,
+                description=after.description,
+                source=after.source,
+                attribute_schema=after.attribute_schema,
+                changeset_id=record.id,
+                published_at=now,
+                value_count=len(after.values),
+                added=len(plan.added),
+                changed=len(plan.changed),
+                deactivated=len(plan.deactivated),
+                reactivated=len(plan.reactivated),
+            )
+        )
+        replaced = [t.after.code for t in item.transitions if t.before is not None]
+        for codes in _chunks(replaced):
+            await connection.execute(
+                sa.update(value_revision)
+                .where(
+                    value_revision.c.list_id == list_id,
+                    value_revision.c.version_to.is_(None),
+                    value_revision.c.code.in_(codes),
+                )
+                .values(version_to=plan.new_version)
+            )
+        if item.transitions:
+            await connection.execute(
+                sa.insert(value_revision),
+                [
+                    {
+                        **msgspec.structs.asdict(t.after),
+                        "replaced_by": list(t.after.replaced_by),
+                        "list_id": list_id,
+                        "version_from": plan.new_version,
+                        "version_to": None,
+                    }
+                    for t in item.transitions
+                ],
+            )
+        for transition in item.transitions:
+            seq += 1
+            feed.append(
+                {
+                    "seq": seq,
+                    "list_key": key,
+                    "code": transition.after.code,
+                    "kind": transition.kind,
+                    "version": plan.new_version,
+                    "changeset_id": record.id,
+                    "published_at": now,
+                    "effective_date": effective_date(
+                        transition.before, transition.after, published_on
+                    ),
+                    "value": value_json(transition.after),
+                    "previous": value_json(transition.before),
+                }
+            )
+    if feed:
+        await connection.execute(sa.insert(change), feed)
+    record.status = "published"
+    record.published_at = now
+    record.versions = versions
+    record.seq = seq
+    await changesets.mark_published(connection, record)
+    if planned:
+        await connection.execute(
+            sa.update(publish_lock)
+            .where(publish_lock.c.id == 1)
+            .values(generation=publish_lock.c.generation + 1)
+        )
+        if connection.dialect.name == "postgresql":
+            # Delivered on commit, to every replica LISTENing: their caches refresh at once.
+            await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))

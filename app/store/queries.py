@@ -1,0 +1,201 @@
+"""Reads from the store: lists at a version, value history, versions, the publish generation."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.planning import ListState
+from app.domain.values import Value
+from app.store.tables import changeset, codelist, list_version, publish_lock, value_revision
+
+
+class ListVersion(msgspec.Struct, frozen=True, kw_only=True):
+    """One published version of a list: its metadata and what the publish did."""
+
+    list_id: int
+    key: str
+    version: int
+    name: str
+    description: str | None
+    source: str | None
+    attribute_schema: dict[str, str]
+    published_at: datetime
+    changeset: str
+    release: str | None
+    reason: str
+    value_count: int
+    added: int
+    changed: int
+    deactivated: int
+    reactivated: int
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    version: int
+    changeset: str
+    published_at: datetime
+    value: Value
+
+
+_VERSION_COLUMNS = (
+    codelist.c.id.label("list_id"),
+    codelist.c.key,
+    list_version.c.version,
+    list_version.c.name,
+    list_version.c.description,
+    list_version.c.source,
+    list_version.c.attribute_schema,
+    list_version.c.published_at,
+    list_version.c.changeset_id.label("changeset"),
+    changeset.c.release,
+    changeset.c.reason,
+    list_version.c.value_count,
+    list_version.c.added,
+    list_version.c.changed,
+    list_version.c.deactivated,
+    list_version.c.reactivated,
+)
+
+_VERSIONS = (
+    sa.select(*_VERSION_COLUMNS)
+    .join_from(codelist, list_version, list_version.c.list_id == codelist.c.id)
+    .join(changeset, changeset.c.id == list_version.c.changeset_id)
+)
+
+
+def _list_version(row: sa.Row[Any]) -> ListVersion:
+    return ListVersion(**row._mapping)
+
+
+def value_from_row(row: sa.Row[Any]) -> Value:
+    return Value(
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        active=row.active,
+        sort_order=row.sort_order,
+        parent=row.parent,
+        replaced_by=tuple(row.replaced_by),
+        attributes=row.attributes,
+    )
+
+
+async def generation(connection: AsyncConnection) -> int:
+    """How many publishes have committed: cheap to poll, changes with every publish."""
+    result = await connection.scalar(sa.select(publish_lock.c.generation))
+    return int(result or 0)
+
+
+async def latest_versions(
+    connection: AsyncConnection, keys: Collection[str] | None = None
+) -> dict[str, ListVersion]:
+    """The latest version of every list (or of the lists named in ``keys``)."""
+    later = list_version.alias("later")
+    latest = (
+        sa.select(sa.func.max(later.c.version))
+        .where(later.c.list_id == list_version.c.list_id)
+        .scalar_subquery()
+    )
+    query = _VERSIONS.where(list_version.c.version == latest).order_by(codelist.c.key)
+    if keys is not None:
+        query = query.where(codelist.c.key.in_(list(keys)))
+    rows = await connection.execute(query)
+    return {row.key: _list_version(row) for row in rows}
+
+
+async def list_version_at(
+    connection: AsyncConnection, key: str, version: int
+) -> ListVersion | None:
+    query = _VERSIONS.where(codelist.c.key == key, list_version.c.version == version)
+    row = (await connection.execute(query)).first()
+    return _list_version(row) if row else None
+
+
+async def versions_of(connection: AsyncConnection, list_id: int, up_to: int) -> list[ListVersion]:
+    query = _VERSIONS.where(
+        list_version.c.list_id == list_id, list_version.c.version <= up_to
+    ).order_by(list_version.c.version)
+    return [_list_version(row) for row in await connection.execute(query)]
+
+
+def _current_at(version: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        value_revision.c.version_from <= version,
+        sa.or_(value_revision.c.version_to.is_(None), value_revision.c.version_to > version),
+    )
+
+
+async def values_at(connection: AsyncConnection, list_id: int, version: int) -> list[Value]:
+    """Every value of a list as it was at ``version``."""
+    query = (
+        sa.select(value_revision)
+        .where(value_revision.c.list_id == list_id, _current_at(version))
+        .order_by(value_revision.c.code)
+    )
+    return [value_from_row(row) for row in await connection.execute(query)]
+
+
+async def current_states(connection: AsyncConnection, keys: Iterable[str]) -> dict[str, ListState]:
+    """The latest state of the named lists that exist, for planning a change set."""
+    heads = await latest_versions(connection, set(keys))
+    if not heads:
+        return {}
+    by_id = {head.list_id: head for head in heads.values()}
+    states = {
+        head.key: ListState(
+            key=head.key,
+            version=head.version,
+            name=head.name,
+            description=head.description,
+            source=head.source,
+            attribute_schema=dict(head.attribute_schema),
+        )
+        for head in heads.values()
+    }
+    query = (
+        sa.select(value_revision)
+        .where(value_revision.c.list_id.in_(list(by_id)), value_revision.c.version_to.is_(None))
+        .order_by(value_revision.c.list_id, value_revision.c.code)
+    )
+    for row in await connection.execute(query):
+        states[by_id[row.list_id].key].values[row.code] = value_from_row(row)
+    return states
+
+
+async def value_history(
+    connection: AsyncConnection, list_id: int, code: str, up_to: int
+) -> list[HistoryEntry]:
+    """Every revision of one value published up to ``up_to``, oldest first."""
+    query = (
+        sa.select(value_revision, list_version.c.changeset_id, list_version.c.published_at)
+        .join(
+            list_version,
+            sa.and_(
+                list_version.c.list_id == value_revision.c.list_id,
+                list_version.c.version == value_revision.c.version_from,
+            ),
+        )
+        .where(
+            value_revision.c.list_id == list_id,
+            value_revision.c.code == code,
+            value_revision.c.version_from <= up_to,
+        )
+        .order_by(value_revision.c.version_from)
+    )
+    return [
+        HistoryEntry(
+            version=row.version_from,
+            changeset=row.changeset_id,
+            published_at=row.published_at,
+            value=value_from_row(row),
+        )
+        for row in await connection.execute(query)
+    ]
