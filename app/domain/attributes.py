@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+ATTRIBUTE_TYPES = ("string", "integer", "boolean", "date", "duration")
+_ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
 # ISO 8601 durations as used for retention periods: P6Y, P6M, P1Y6M, P2W, PT12H, P1DT2H.
 _DURATION = re.compile(
     r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(?:[.,]\d+)?S)?)?$"
@@ -39,6 +42,19 @@ def _normalise(kind: str, value: Any) -> tuple[Any, str | None]:
             return value, None
         return None, "must be an ISO 8601 duration such as P6Y, P6M or P1Y6M"
     raise AssertionError(f"unknown attribute type {kind!r}")
+
+
+def check_schema(schema: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(name, message) for every attribute of a list's schema that is not well formed."""
+    errors = []
+    for name, kind in schema.items():
+        if not _ATTRIBUTE_NAME.match(name):
+            errors.append((name, f"attribute name '{name}' must match [a-z][a-z0-9_]{{0,63}}"))
+        if kind not in ATTRIBUTE_TYPES:
+            errors.append(
+                (name, f"unknown attribute type '{kind}' (use {', '.join(ATTRIBUTE_TYPES)})")
+            )
+    return errors
 
 
 def check_attributes(

@@ -8,16 +8,15 @@ each with its path (``changes[1].codes[2]``).
 from __future__ import annotations
 
 import builtins
-import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 import msgspec.json
 import msgspec.yaml
 from msgspec import UNSET, Meta, UnsetType
 
-from app.domain.errors import FieldError, InvalidDocument
+from app.domain.errors import FieldError, InvalidDocument, from_msgspec
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_OPERATIONS = 10_000
@@ -31,8 +30,6 @@ Name = Annotated[str, Meta(min_length=1, max_length=500)]
 Text = Annotated[str, Meta(max_length=5000)]
 Label = Annotated[str, Meta(min_length=1, max_length=100)]
 SortOrder = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
-AttributeName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-AttributeType = Literal["string", "integer", "boolean", "date", "duration"]
 
 
 class _Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -75,7 +72,8 @@ class CreateList(_Input, tag="create_list", tag_field="op"):
     description: Text | None = None
     # Where the values come from (a release note, a wiki page) or that they are illustrative.
     source: Text | None = None
-    attributes: dict[AttributeName, AttributeType] = msgspec.field(default_factory=dict)
+    # name -> one of ATTRIBUTE_TYPES; checked while planning, so an error names the attribute.
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class UpdateList(_Input, tag="update_list", tag_field="op"):
@@ -121,27 +119,6 @@ class _Header(_Input):
     reference: Annotated[str, Meta(max_length=2000)] | None = None
 
 
-_MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-_NAMED_FIELD = re.compile(
-    r"^Object (?P<what>contains unknown|missing required) field `(?P<field>[^`]*)`$"
-)
-
-
-def _field_error(error: msgspec.ValidationError, prefix: str) -> FieldError:
-    """Turn msgspec's ``message - at `$.a[1].b``` into a path relative to the document."""
-    match = _MSGSPEC_PATH.match(str(error))
-    assert match is not None  # the pattern matches any string
-    message, path = match["message"], match["path"] or ""
-    named = _NAMED_FIELD.match(message)
-    if named:
-        path += "." + named["field"]
-        message = (
-            "unknown field" if named["what"] == "contains unknown" else "required field missing"
-        )
-    full = prefix + path
-    return FieldError(path=full.lstrip("."), message=message)
-
-
 def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
     """Decode and structurally validate a change-set document, or raise ``InvalidDocument``."""
     if len(raw) > MAX_DOCUMENT_BYTES:
@@ -160,14 +137,14 @@ def convert_document(tree: Any) -> ChangeSetDocument:
     try:
         header = msgspec.convert(tree, _Header)
     except msgspec.ValidationError as exc:
-        raise InvalidDocument([_field_error(exc, "")]) from None
+        raise InvalidDocument([from_msgspec(exc, "")]) from None
     operations: list[Operation] = []
     errors: list[FieldError] = []
     for index, raw_operation in enumerate(header.changes):
         try:
             operations.append(msgspec.convert(raw_operation, Operation))  # type: ignore[arg-type]
         except msgspec.ValidationError as exc:
-            errors.append(_field_error(exc, f"changes[{index}]"))
+            errors.append(from_msgspec(exc, f"changes[{index}]"))
     if errors:
         raise InvalidDocument(errors)
     return ChangeSetDocument(

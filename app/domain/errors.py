@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 
@@ -10,9 +12,38 @@ class FieldError(msgspec.Struct, frozen=True):
     message: str
 
 
-class InvalidDocument(Exception):
-    """A change set or request body that cannot be accepted; ``errors`` says every reason."""
+class InvalidInput(Exception):
+    """Input that cannot be accepted; ``errors`` says every reason, each with its path."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.path or '(document)'}: {e.message}" for e in errors))
         self.errors = errors
+
+
+class InvalidDocument(InvalidInput):
+    """A change-set document that breaks the format or a rule (422)."""
+
+
+class InvalidRequest(InvalidInput):
+    """A request body that is not what the endpoint takes (400)."""
+
+
+_MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_NAMED_FIELD = re.compile(
+    r"^Object (?P<what>contains unknown|missing required) field `(?P<field>[^`]*)`$"
+)
+
+
+def from_msgspec(error: msgspec.MsgspecError, prefix: str = "") -> FieldError:
+    """Turn msgspec's ``message - at `$.a[1].b``` into a path relative to the document."""
+    match = _MSGSPEC_PATH.match(str(error))
+    assert match is not None  # the pattern matches any string
+    message, path = match["message"], match["path"] or ""
+    named = _NAMED_FIELD.match(message)
+    if named:
+        path += "." + named["field"]
+        message = (
+            "unknown field" if named["what"] == "contains unknown" else "required field missing"
+        )
+    full = prefix + path
+    return FieldError(path=full.lstrip("."), message=message)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET
 
-from app.domain.attributes import check_attributes
+from app.domain.attributes import check_attributes, check_schema
 from app.domain.documents import (
     ChangeSetDocument,
     CreateList,
@@ -155,6 +155,11 @@ class _Planner:
     def create_list(self, op: CreateList, path: str) -> None:
         if op.list in self.working or op.list in self.current:
             self.error(f"{path}.list", f"list '{op.list}' already exists")
+            return
+        schema_errors = check_schema(op.attributes)
+        for name, message in schema_errors:
+            self.error(f"{path}.attributes.{name}", message)
+        if schema_errors:
             return
         self.working[op.list] = ListState(
             key=op.list,

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.domain.documents import ChangeSetDocument, convert_document
 from app.domain.planning import (
     ListState,
+    Plan,
     PlannedList,
     effective_date,
     plan_changeset,
@@ -263,3 +264,10 @@ async def _write(
         if connection.dialect.name == "postgresql":
             # Delivered on commit, to every replica LISTENing: their caches refresh at once.
             await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
+
+
+async def plan_only(engine: AsyncEngine, document: ChangeSetDocument) -> Plan:
+    """What publishing ``document`` now would change; stores nothing."""
+    async with engine.connect() as connection:
+        states = await current_states(connection, referenced_lists(document))
+    return plan_document(plan_changeset(document, states))

@@ -1,0 +1,110 @@
+"""Every error as RFC 9457 problem details, validation errors with the path of each problem."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from app.catalog import UnknownList, UnknownVersion
+from app.domain.errors import FieldError, InvalidDocument, InvalidRequest
+from app.reads import BadParameter, UnknownCode
+from app.store.publish import ChangeSetConflict, ChangeSetNotFound
+
+log = logging.getLogger(__name__)
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ProblemDetailsException:
+    extra: dict[str, Any] = {}
+    if errors is not None:
+        extra["errors"] = [{"path": e.path, "message": e.message} for e in errors]
+    return ProblemDetailsException(
+        status_code=status,
+        title=title or HTTPStatus(status).phrase,
+        detail=detail,
+        extra=extra or None,
+        headers=headers,
+    )
+
+
+def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc, ValidationException):
+        return _from_validation(exc)
+    status = exc.status_code
+    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(status).phrase else ""
+    return problem(status, detail or HTTPStatus(status).description, headers=exc.headers)
+
+
+def _from_validation(exc: ValidationException) -> ProblemDetailsException:
+    """Litestar's parameter errors, e.g. ``at=2025-02-30``, with the parameter as the path."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, Mapping):
+            errors.append(FieldError(str(item.get("key", "")), str(item.get("message", ""))))
+    summary = "; ".join(f"{e.path}: {e.message}" for e in errors) or str(exc.detail)
+    return problem(400, f"Invalid request: {summary}", title="Invalid request", errors=errors)
+
+
+def _from_invalid_document(exc: InvalidDocument) -> ProblemDetailsException:
+    count = len(exc.errors)
+    detail = f"The document has {count} error{'s' if count != 1 else ''}; nothing was stored."
+    return problem(422, detail, title="Invalid change set", errors=exc.errors)
+
+
+def _from_invalid_request(exc: InvalidRequest) -> ProblemDetailsException:
+    detail = "; ".join(f"{e.path or '(body)'}: {e.message}" for e in exc.errors)
+    return problem(
+        400, f"Invalid request body: {detail}", title="Invalid request", errors=exc.errors
+    )
+
+
+def _from_bad_parameter(exc: BadParameter) -> ProblemDetailsException:
+    return problem(
+        400, str(exc), title="Invalid request", errors=[FieldError(exc.parameter, exc.message)]
+    )
+
+
+def _not_found(exc: Exception) -> ProblemDetailsException:
+    return problem(404, str(exc))
+
+
+def _conflict(exc: Exception) -> ProblemDetailsException:
+    return problem(409, str(exc))
+
+
+def _unexpected(exc: Exception) -> ProblemDetailsException:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "An unexpected error occurred; it has been logged.")
+
+
+_CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
+    HTTPException: _from_http_exception,
+    InvalidDocument: _from_invalid_document,
+    InvalidRequest: _from_invalid_request,
+    BadParameter: _from_bad_parameter,
+    UnknownList: _not_found,
+    UnknownVersion: _not_found,
+    UnknownCode: _not_found,
+    ChangeSetNotFound: _not_found,
+    ChangeSetConflict: _conflict,
+    Exception: _unexpected,
+}
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=_CONVERSIONS))

@@ -1,0 +1,119 @@
+"""The in-process read model: which version of each list is the latest, and decoded versions.
+
+A published list version never changes, so a decoded one (values in option order, the dates on
+which their states change) is kept and shared by every answer built from it. What is latest
+changes only when someone publishes; the catalog learns it from the publish generation, which
+it re-reads when told (a publish here, a NOTIFY from PostgreSQL) or on a short poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+from datetime import date
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.domain.values import Value, in_option_order, state_change_dates
+from app.http.answer import SizedLRU
+from app.store import queries
+from app.store.queries import ListVersion
+
+_BYTES_PER_VALUE = 800  # decoded Value plus its share of indexes, measured roughly
+
+
+class UnknownList(LookupError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"there is no code list '{key}'")
+        self.key = key
+
+
+class UnknownVersion(LookupError):
+    def __init__(self, key: str, version: int, latest: int) -> None:
+        super().__init__(f"list '{key}' has versions 1 to {latest}; there is no version {version}")
+
+
+class ListSnapshot(msgspec.Struct, frozen=True):
+    info: ListVersion
+    values: tuple[Value, ...]  # in option order
+    by_code: dict[str, Value]
+    change_dates: tuple[date, ...]  # every date on which a value's state changes
+
+    @classmethod
+    def of(cls, info: ListVersion, values: list[Value]) -> ListSnapshot:
+        ordered = tuple(in_option_order(values))
+        return cls(
+            info=info,
+            values=ordered,
+            by_code={value.code: value for value in ordered},
+            change_dates=state_change_dates(ordered),
+        )
+
+
+class Catalog:
+    def __init__(self, engine: AsyncEngine, *, max_bytes: int) -> None:
+        self.engine = engine
+        self.generation = -1
+        self.latest: dict[str, ListVersion] = {}
+        self._snapshots: SizedLRU[Hashable, ListSnapshot] = SizedLRU(max_bytes)
+        self._loading: dict[tuple[str, int], asyncio.Future[ListSnapshot]] = {}
+        self._refreshing = asyncio.Lock()
+
+    async def refresh(self) -> bool:
+        """Re-read what is latest if anything was published since; True if something was."""
+        async with self._refreshing:
+            async with self.engine.connect() as connection:
+                generation = await queries.generation(connection)
+                if generation == self.generation:
+                    return False
+                self.latest = await queries.latest_versions(connection)
+            self.generation = generation
+            return True
+
+    def head(self, key: str) -> ListVersion:
+        found = self.latest.get(key)
+        if found is None:
+            raise UnknownList(key)
+        return found
+
+    def resolve_version(self, key: str, version: int | None) -> int:
+        latest = self.head(key).version
+        if version is None:
+            return latest
+        if not 1 <= version <= latest:
+            raise UnknownVersion(key, version, latest)
+        return version
+
+    async def snapshot(self, key: str, version: int | None = None) -> ListSnapshot:
+        """The list at ``version`` (default latest); raises UnknownList / UnknownVersion."""
+        number = self.resolve_version(key, version)
+        cache_key = (key, number)
+        found = self._snapshots.get(cache_key)
+        if found is not None:
+            return found
+        # Many requests for the same version right after a publish share one load.
+        loading = self._loading.get(cache_key)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(key, number))
+            self._loading[cache_key] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(cache_key, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, key: str, version: int) -> ListSnapshot:
+        async with self.engine.connect() as connection:
+            info = await queries.list_version_at(connection, key, version)
+            if info is None:  # published elsewhere under our feet and not yet refreshed
+                raise UnknownVersion(key, version, self.head(key).version)
+            values = await queries.values_at(connection, info.list_id, version)
+        snapshot = ListSnapshot.of(info, values)
+        self._snapshots.put((key, version), snapshot, _BYTES_PER_VALUE * (1 + len(values)))
+        return snapshot
+
+    async def history(self, key: str, code: str, version: int) -> list[queries.HistoryEntry]:
+        async with self.engine.connect() as connection:
+            return await queries.value_history(connection, self.head(key).list_id, code, version)
+
+    async def versions(self, key: str, version: int) -> list[ListVersion]:
+        async with self.engine.connect() as connection:
+            return await queries.versions_of(connection, self.head(key).list_id, version)

@@ -1,0 +1,202 @@
+"""The ``codelists`` command (api.md "Running"): migrate, seed, serve, changesets, tokens, export."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.clock import Clock
+from app.config import Settings, SettingsError
+from app.domain.documents import ChangeSetDocument, parse_document
+from app.domain.errors import InvalidDocument
+from app.domain.planning import Plan
+from app.render import render_plan
+from app.store import tokens
+from app.store.database import create_engine, migrate
+from app.store.export import export as read_export
+from app.store.export import to_csv
+from app.store.publish import ChangeSetConflict, plan_only, submit
+from app.store.tokens import SCOPES
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` with an engine on DATABASE_URL, disposing of it afterwards."""
+    settings = _settings()
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(engine, settings)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _read_document(path: Path) -> ChangeSetDocument:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    return parse_document(raw, yaml=path.suffix.lower() in {".yaml", ".yml"})
+
+
+def _fail_invalid(path: Path, error: InvalidDocument) -> None:
+    click.echo(f"{path}: {len(error.errors)} error(s); nothing was stored", err=True)
+    for item in error.errors:
+        click.echo(f"  {item.path or '(document)'}: {item.message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Code lists: a versioned, cacheable code-list service."""
+
+
+@main.command(name="migrate")
+def migrate_command() -> None:
+    """Run `alembic upgrade head` on DATABASE_URL."""
+    _run(lambda engine, _: migrate(engine))
+    click.echo("migrated to head")
+
+
+async def _apply(engine: AsyncEngine, settings: Settings, path: Path, author: str) -> str:
+    document = _read_document(path)
+    outcome = await submit(
+        engine, document, author=author, now=Clock(settings.zone()).now(), publish=True
+    )
+    versions = outcome.record.versions or {}
+    if not outcome.created:
+        return f"{path.name}: {document.id} already published; nothing changed"
+    if not versions:
+        return f"{path.name}: {document.id} published; it changed nothing"
+    listed = ", ".join(f"{key} v{version}" for key, version in sorted(versions.items()))
+    return f"{path.name}: {document.id} published: {listed}"
+
+
+@main.command()
+@click.argument("directory", default="seed", type=click.Path(file_okay=False, path_type=Path))
+def seed(directory: Path) -> None:
+    """Publish every change set in DIRECTORY in file-name order (again: changes nothing)."""
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".yaml", ".yml", ".json"})
+    if not files:
+        raise click.ClickException(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
+
+    async def work(engine: AsyncEngine, settings: Settings) -> None:
+        await migrate(engine)
+        for path in files:
+            try:
+                click.echo(await _apply(engine, settings, path, author="seed"))
+            except InvalidDocument as exc:
+                _fail_invalid(path, exc)
+            except ChangeSetConflict as exc:
+                raise click.ClickException(f"{path.name}: {exc}") from None
+
+    _run(work)
+
+
+@main.group()
+def changeset() -> None:
+    """Plan or apply a change-set document (YAML or JSON)."""
+
+
+@changeset.command(name="plan")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def plan_command(file: Path) -> None:
+    """Print what publishing FILE would change, value by value."""
+
+    async def work(engine: AsyncEngine, _: Settings) -> Plan:
+        return await plan_only(engine, _read_document(file))
+
+    try:
+        plan = _run(work)
+    except InvalidDocument as exc:
+        _fail_invalid(file, exc)
+        return
+    click.echo(render_plan(plan, color=None))
+
+
+@changeset.command(name="apply")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--author", default="cli", show_default=True, help="Recorded as the publisher.")
+def apply_command(file: Path, author: str) -> None:
+    """Plan and publish FILE in one transaction."""
+    try:
+        click.echo(_run(lambda engine, settings: _apply(engine, settings, file, author)))
+    except InvalidDocument as exc:
+        _fail_invalid(file, exc)
+    except ChangeSetConflict as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for the API."""
+
+
+@token.command(name="create")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES))
+@click.option("--name", required=True, help="Who uses it; recorded as author of publishes.")
+def token_create(scopes: tuple[str, ...], name: str) -> None:
+    """Create a token; it is printed once, as the last line, and stored only as a hash."""
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            return await tokens.create(
+                connection, name=name, scopes=scopes, now=Clock(settings.zone()).now()
+            )
+
+    value = _run(work)
+    click.echo(f"token for {name} with scopes {', '.join(sorted(set(scopes)))}:")
+    click.echo(value)
+
+
+@main.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+def export_command(fmt: str) -> None:
+    """Write the export answer (every list, value and history) to stdout."""
+    data = _run(lambda engine, _: read_export(engine))
+    if fmt == "csv":
+        sys.stdout.write(to_csv(data))
+    else:
+        sys.stdout.buffer.write(msgspec.json.encode(data) + b"\n")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate, then serve with granian (the production server)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _settings()
+    _run(lambda engine, _: migrate(engine))
+    click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
+    server: Any = Granian(
+        "app.asgi:create_app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+    )
+    server.serve()

@@ -1,0 +1,79 @@
+"""The service's parts, made once per process from the settings and shared by every request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.api.auth import Authenticator
+from app.catalog import Catalog
+from app.clock import Clock
+from app.config import Settings
+from app.http.fastpath import AnswerCache
+from app.reads import Reads
+from app.store.database import create_engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    catalog: Catalog
+    reads: Reads
+    answers: AnswerCache
+    auth: Authenticator
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
+    ) -> Services:
+        clock = clock or Clock(settings.zone())
+        engine = engine or create_engine(settings.database_url)
+        budget = settings.cache_mb * 1024 * 1024
+        # Most of the budget for encoded answers, the rest for decoded list versions.
+        catalog = Catalog(engine, max_bytes=budget // 4)
+        answers = AnswerCache(
+            max_bytes=budget - budget // 4,
+            generation=lambda: catalog.generation,
+            clock=clock,
+            max_age=settings.max_age,
+        )
+        return cls(
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            catalog=catalog,
+            reads=Reads(catalog, clock),
+            answers=answers,
+            auth=Authenticator(engine),
+        )
+
+    async def start(self) -> None:
+        await self.catalog.refresh()
+        self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def _poll_for_publishes(self) -> None:
+        """Notice publishes by other processes (the CLI, other replicas)."""
+        while True:
+            await asyncio.sleep(self.settings.poll_seconds)
+            try:
+                await self.catalog.refresh()
+            except Exception:
+                log.exception("could not check for new publishes; will retry")

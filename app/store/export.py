@@ -1,0 +1,166 @@
+"""The full export: every list with every value and its history, and the feed position it matches.
+
+Read in one snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite's WAL), so
+the export plus the change feed after its ``seq`` is exactly the live state: a publish either
+is in both the data and the ``seq``, or in neither.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.store.queries import latest_versions, value_from_row
+from app.store.tables import change, list_version, value_revision
+
+
+class ExportedRevision(msgspec.Struct, kw_only=True):
+    version: int
+    changeset: str
+    published_at: datetime
+    name: str
+    valid_from: str
+    valid_to: str | None
+    active: bool
+
+
+class ExportedList(msgspec.Struct, kw_only=True):
+    key: str
+    name: str
+    description: str | None
+    source: str | None
+    attributes: dict[str, str]
+    version: int
+    published_at: datetime
+    values: list[dict[str, Any]]
+
+
+class Export(msgspec.Struct):
+    seq: int
+    codelists: list[ExportedList]
+
+
+@asynccontextmanager
+async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose reads all see one committed state."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+            async with connection.begin():
+                yield connection
+        return
+    async with engine.connect() as connection:
+        # sqlite3 opens no transaction for SELECTs; an explicit one pins a WAL snapshot.
+        await connection.exec_driver_sql("BEGIN")
+        try:
+            yield connection
+        finally:
+            await connection.rollback()
+
+
+async def export(engine: AsyncEngine) -> Export:
+    async with snapshot(engine) as connection:
+        seq = int(
+            await connection.scalar(sa.select(sa.func.coalesce(sa.func.max(change.c.seq), 0)))
+        )
+        heads = await latest_versions(connection)
+        rows = await connection.execute(
+            sa.select(value_revision, list_version.c.changeset_id, list_version.c.published_at)
+            .join(
+                list_version,
+                sa.and_(
+                    list_version.c.list_id == value_revision.c.list_id,
+                    list_version.c.version == value_revision.c.version_from,
+                ),
+            )
+            .order_by(
+                value_revision.c.list_id, value_revision.c.code, value_revision.c.version_from
+            )
+        )
+        revisions: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
+            revisions[row.list_id][row.code].append(row)
+
+    lists = []
+    for key, head in sorted(heads.items()):
+        values = []
+        for history in revisions[head.list_id].values():
+            current = history[-1]
+            value = msgspec.to_builtins(value_from_row(current))
+            value["history"] = [
+                {
+                    "version": row.version_from,
+                    "changeset": row.changeset_id,
+                    "published_at": msgspec.to_builtins(row.published_at),
+                    "name": row.name,
+                    "valid_from": row.valid_from.isoformat(),
+                    "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+                    "active": row.active,
+                }
+                for row in history
+            ]
+            values.append(value)
+        lists.append(
+            ExportedList(
+                key=key,
+                name=head.name,
+                description=head.description,
+                source=head.source,
+                attributes=head.attribute_schema,
+                version=head.version,
+                published_at=head.published_at,
+                values=values,
+            )
+        )
+    return Export(seq=seq, codelists=lists)
+
+
+CSV_COLUMNS = (
+    "list",
+    "code",
+    "name",
+    "description",
+    "valid_from",
+    "valid_to",
+    "active",
+    "sort_order",
+    "parent",
+    "replaced_by",
+    "attributes",
+)
+
+
+def to_csv(data: Export) -> str:
+    """One row per value with a ``list`` column; ``replaced_by`` space-separated, attributes as JSON."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for codelist in data.codelists:
+        for value in codelist.values:
+            writer.writerow(
+                [
+                    codelist.key,
+                    value["code"],
+                    value["name"],
+                    value["description"] or "",
+                    value["valid_from"],
+                    value["valid_to"] or "",
+                    "true" if value["active"] else "false",
+                    "" if value["sort_order"] is None else value["sort_order"],
+                    value["parent"] or "",
+                    " ".join(value["replaced_by"]),
+                    msgspec.json.encode(value["attributes"]).decode()
+                    if value["attributes"]
+                    else "",
+                ]
+            )
+    return out.getvalue()

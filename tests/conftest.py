@@ -1,0 +1,151 @@
+"""Test fixtures: a real database per test (SQLite file or PostgreSQL database), migrated by alembic.
+
+Each database kind is migrated once per run into a template (a file, or a PostgreSQL template
+database) and every test gets a fresh copy. PostgreSQL must be reachable: when it is not, the
+PostgreSQL tests fail rather than skip, so a green run always means both databases were tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.asgi import create_app
+from app.clock import Clock
+from app.config import Settings
+from app.services import Services
+from app.store.database import create_engine, migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seed"
+ZONE = ZoneInfo("Europe/Copenhagen")
+POSTGRES_ADMIN = os.environ.get(
+    "CODELISTS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+class FixedClock(Clock):
+    """A clock standing still at a chosen instant, movable by the test."""
+
+    def __init__(self, moment: datetime) -> None:
+        super().__init__(ZONE)
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def set(self, day: date, at: time = time(12)) -> None:
+        self.moment = datetime.combine(day, at, ZONE)
+
+
+def _asyncpg_url(database: str) -> str:
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0]
+    return f"{base}/{database}"
+
+
+async def _admin(sql: str) -> None:
+    try:
+        connection = await asyncpg.connect(POSTGRES_ADMIN, timeout=10)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN} ({exc}); the tests need it "
+            "(set CODELISTS_TEST_POSTGRES to point elsewhere)",
+            pytrace=False,
+        )
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "codelists.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    name = f"codelists_template_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(_migrate("postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")))
+    yield name
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "codelists.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"codelists_test_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield "postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 27, 12, 0, tzinfo=ZONE))
+
+
+async def publish_seed(engine: AsyncEngine, clock: Clock, directory: Path = SEED) -> None:
+    from app.domain.documents import parse_document
+    from app.store.publish import submit
+
+    for path in sorted(directory.glob("*.yaml")):
+        document = parse_document(path.read_bytes(), yaml=True)
+        await submit(engine, document, author="seed", now=clock.now(), publish=True)
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine, clock: FixedClock) -> AsyncEngine:
+    await publish_seed(engine, clock)
+    return engine
+
+
+def make_client(engine: AsyncEngine, clock: Clock, **settings: Any) -> AsyncTestClient[Any]:
+    url = engine.url.render_as_string(hide_password=False)
+    services = Services.create(Settings(database_url=url, **settings), clock=clock, engine=engine)
+    return AsyncTestClient(app=create_app(services=services))
+
+
+@pytest.fixture
+async def client(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The app on a seeded database, standing on 2026-11-27."""
+    async with make_client(seeded, clock) as test_client:
+        yield test_client

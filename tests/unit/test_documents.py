@@ -1,0 +1,112 @@
+"""Decoding change-set documents: structural errors with their paths, at least one per operation."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.domain.documents import (
+    MAX_DOCUMENT_BYTES,
+    SetFields,
+    Upsert,
+    convert_document,
+    parse_document,
+)
+from app.domain.errors import InvalidDocument
+
+VALID_YAML = """
+id: 2025-4-kontanthjaelpsreform
+release: "2025-4"
+reason: Kodelisteværdier sat inaktive
+changes:
+  - op: set
+    list: fravaer
+    codes: ["59", "60", "62"]
+    fields: {active: false}
+  - op: upsert
+    list: fravaer
+    values:
+      - {code: "63", name: Ny værdi, valid_from: 2026-01-01}
+""".encode()
+
+
+def errors_of(tree: object) -> list[tuple[str, str]]:
+    with pytest.raises(InvalidDocument) as caught:
+        convert_document(tree)
+    return [(e.path, e.message) for e in caught.value.errors]
+
+
+def test_yaml_and_json_of_the_same_content_are_the_same_document() -> None:
+    from_yaml = parse_document(VALID_YAML, yaml=True)
+    assert isinstance(from_yaml.changes[0], SetFields)
+    assert isinstance(from_yaml.changes[1], Upsert)
+    from_json = parse_document(from_yaml.canonical_bytes(), yaml=False)
+    assert from_json == from_yaml
+    assert from_json.canonical_bytes() == from_yaml.canonical_bytes()
+
+
+def test_every_operation_reports_its_own_first_error_with_path() -> None:
+    tree = {
+        "id": "x",
+        "reason": "r",
+        "changes": [
+            {"op": "set", "list": "fravaer", "codes": ["59", 60], "fields": {"active": False}},
+            {"op": "upsert", "list": "fravaer", "values": [{"code": "1", "name": "a"}]},
+            {"op": "create_list", "list": "ny", "name": "Ny", "colour": "red"},
+            {"op": "delete", "list": "fravaer"},
+            {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"valid_to": "2025-02-30"}},
+        ],
+    }
+    assert errors_of(tree) == [
+        ("changes[0].codes[1]", "Expected `str`, got `int`"),
+        ("changes[1].values[0].valid_from", "required field missing"),
+        ("changes[2].colour", "unknown field"),
+        ("changes[3].op", "Invalid value 'delete'"),
+        ("changes[4].fields.valid_to", "Invalid RFC3339 encoded date"),
+    ]
+
+
+def test_header_errors_have_their_path() -> None:
+    assert errors_of({"id": "bad id!", "reason": "r", "changes": []})[0][0] == "id"
+    assert errors_of({"id": "ok", "changes": [{}]}) == [("reason", "required field missing")]
+    assert errors_of({"id": "ok", "reason": "r", "changes": []})[0][0] == "changes"
+
+
+def test_limits_on_codes_and_names() -> None:
+    long_code = {"code": "x" * 65, "name": "n", "valid_from": "2025-01-01"}
+    long_name = {"code": "1", "name": "n" * 501, "valid_from": "2025-01-01"}
+    tree = {
+        "id": "x",
+        "reason": "r",
+        "changes": [
+            {"op": "upsert", "list": "l", "values": [long_code]},
+            {"op": "upsert", "list": "l", "values": [long_name]},
+        ],
+    }
+    paths = [path for path, _ in errors_of(tree)]
+    assert paths == ["changes[0].values[0].code", "changes[1].values[0].name"]
+
+
+def test_a_document_over_5_mib_is_refused_before_parsing() -> None:
+    with pytest.raises(InvalidDocument) as caught:
+        parse_document(b" " * (MAX_DOCUMENT_BYTES + 1), yaml=True)
+    assert "limit is 5 MiB" in caught.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("raw", "yaml", "kind"),
+    [(b"id: [unclosed", True, "YAML"), (b'{"id": ', False, "JSON"), (b"\xff\xfe", False, "JSON")],
+)
+def test_malformed_documents_are_reported_not_raised(raw: bytes, yaml: bool, kind: str) -> None:
+    with pytest.raises(InvalidDocument) as caught:
+        parse_document(raw, yaml=yaml)
+    assert caught.value.errors[0].message.startswith(f"malformed {kind}")
+
+
+def test_codes_may_not_hold_commas_slashes_or_spaces() -> None:
+    for code in ["a,b", "a/b", "a b", ""]:
+        tree = {
+            "id": "x",
+            "reason": "r",
+            "changes": [{"op": "set", "list": "l", "codes": [code], "fields": {"active": False}}],
+        }
+        assert errors_of(tree)[0][0] == "changes[0].codes[0]"
