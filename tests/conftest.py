@@ -8,18 +8,20 @@ PostgreSQL tests fail rather than skip, so a green run always means both databas
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.asgi import create_app
@@ -78,20 +80,27 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+def _run_apart(work: Any) -> None:
+    """Run a coroutine to completion on a loop of its own (session fixtures are made lazily,
+    from inside a test's running loop)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "codelists.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    _run_apart(_migrate(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     name = f"codelists_template_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    asyncio.run(_migrate("postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")))
+    _run_apart(_admin(f'CREATE DATABASE "{name}"'))
+    _run_apart(_migrate("postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")))
     yield name
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -138,14 +147,44 @@ async def seeded(engine: AsyncEngine, clock: FixedClock) -> AsyncEngine:
     return engine
 
 
-def make_client(engine: AsyncEngine, clock: Clock, **settings: Any) -> AsyncTestClient[Any]:
+class AppClient(httpx.AsyncClient):
+    """An HTTP client for the app, with the app's services at hand."""
+
+    services: Services
+
+    async def publish(self, changeset_id: str, *changes: dict[str, Any]) -> None:
+        """Publish a change set straight to the store, and let the app notice it at once."""
+        from app.domain.documents import convert_document
+        from app.store.publish import submit
+
+        document = convert_document({"id": changeset_id, "reason": "test", "changes": list(changes)})
+        services = self.services
+        await submit(
+            services.engine, document, author="test", now=services.clock.now(), publish=True
+        )
+        await services.catalog.refresh()
+
+
+@asynccontextmanager
+async def app_client(engine: AsyncEngine, clock: Clock, **settings: Any) -> AsyncIterator[AppClient]:
+    """An HTTP client for the app on ``engine``'s database, on the test's own event loop.
+
+    The app's lifespan work (``Services.start``/``stop``) is run here, around the client.
+    """
     url = engine.url.render_as_string(hide_password=False)
     services = Services.create(Settings(database_url=url, **settings), clock=clock, engine=engine)
-    return AsyncTestClient(app=create_app(services=services))
+    transport = httpx.ASGITransport(app=create_app(services=services))
+    await services.start()
+    try:
+        async with AppClient(transport=transport, base_url="http://testserver") as client:
+            client.services = services
+            yield client
+    finally:
+        await services.stop()
 
 
 @pytest.fixture
-async def client(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AsyncTestClient[Any]]:
+async def client(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppClient]:
     """The app on a seeded database, standing on 2026-11-27."""
-    async with make_client(seeded, clock) as test_client:
+    async with app_client(seeded, clock) as test_client:
         yield test_client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -50,12 +51,21 @@ def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
     return problem(status, detail or HTTPStatus(status).description, headers=exc.headers)
 
 
+# Query parameters whose names are Python keywords are declared under another name.
+_QUERY_NAMES = {"from_version": "from", "to_version": "to"}
+_MISSING = re.compile(r"Missing required \w+ parameter '(?P<name>[^']+)'")
+
+
 def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's parameter errors, e.g. ``at=2025-02-30``, with the parameter as the path."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, Mapping):
-            errors.append(FieldError(str(item.get("key", "")), str(item.get("message", ""))))
+            name = str(item.get("key", ""))
+            errors.append(FieldError(_QUERY_NAMES.get(name, name), str(item.get("message", ""))))
+    missing = _MISSING.search(str(exc.detail))
+    if not errors and missing:
+        errors.append(FieldError(missing["name"], "this parameter is required"))
     summary = "; ".join(f"{e.path}: {e.message}" for e in errors) or str(exc.detail)
     return problem(400, f"Invalid request: {summary}", title="Invalid request", errors=errors)
 

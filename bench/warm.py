@@ -1,0 +1,179 @@
+"""Warm reads: the service against the control, side by side, same server, workers and client."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import wrk
+from bench.control_app import COPIED_HEADERS, Captured
+from bench.generate import WARM_LIST
+from bench.servers import Server
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    target: float  # the issue's goal for service/control, printed next to the ratio
+    conditional: bool = False  # ask with If-None-Match: the ETag of the 200 (expects 304)
+
+
+CASES = (
+    Case("options 200", f"/v1/codelists/{WARM_LIST}/options", 0.9),
+    Case("options 304", f"/v1/codelists/{WARM_LIST}/options", 0.9, conditional=True),
+    Case("list 200", f"/v1/codelists/{WARM_LIST}", 0.8),
+    Case("list 304", f"/v1/codelists/{WARM_LIST}", 0.8, conditional=True),
+    Case("value 200", f"/v1/codelists/{WARM_LIST}/values/0150", 0.8),
+)
+
+
+@dataclass
+class Comparison:
+    case: Case
+    size: int  # body bytes of the answer (0 for a 304)
+    service: list[wrk.WrkResult] = field(default_factory=list)
+    control: list[wrk.WrkResult] = field(default_factory=list)
+
+    @staticmethod
+    def _median(results: list[wrk.WrkResult]) -> wrk.WrkResult:
+        return sorted(results, key=lambda r: r.requests_per_second)[len(results) // 2]
+
+    @property
+    def service_result(self) -> wrk.WrkResult:
+        return self._median(self.service)
+
+    @property
+    def control_result(self) -> wrk.WrkResult:
+        return self._median(self.control)
+
+    @property
+    def ratio(self) -> float:
+        return self.service_result.requests_per_second / self.control_result.requests_per_second
+
+
+def _client(base_url: str) -> httpx.Client:
+    # Ask as wrk does: no Accept-Encoding, so the identity representation comes back.
+    client = httpx.Client(base_url=base_url, timeout=30)
+    del client.headers["accept-encoding"]
+    return client
+
+
+def _request_headers(case: Case, etag: str | None) -> dict[str, str]:
+    return {"If-None-Match": etag} if case.conditional and etag else {}
+
+
+def capture(service: Server) -> tuple[list[Captured], dict[str, str]]:
+    """What the service answers for each case, and the ETag of each path's 200."""
+    captured: list[Captured] = []
+    etags: dict[str, str] = {}
+    with _client(service.base_url) as client:
+        for case in CASES:
+            if case.conditional and case.path not in etags:
+                raise RuntimeError(f"{case.name}: no 200 captured for {case.path} before it")
+            response = client.get(case.path, headers=_request_headers(case, etags.get(case.path)))
+            expected = 304 if case.conditional else 200
+            if response.status_code != expected:
+                raise RuntimeError(
+                    f"{case.name}: the service answered {response.status_code}, not {expected}"
+                )
+            if not case.conditional:
+                etags[case.path] = response.headers["etag"]
+            captured.append(
+                Captured(
+                    path=case.path,
+                    status=response.status_code,
+                    headers={k.lower(): v for k, v in response.headers.items()},
+                    body_base64=base64.b64encode(response.content).decode(),
+                    conditional=case.conditional,
+                )
+            )
+    return captured, etags
+
+
+def verify_control(control: Server, captured: list[Captured], etags: dict[str, str]) -> list[str]:
+    """Differences between the control's answers and the service's; empty when identical."""
+    problems = []
+    with _client(control.base_url) as client:
+        for case, expected in zip(CASES, captured, strict=True):
+            response = client.get(case.path, headers=_request_headers(case, etags[case.path]))
+            if response.status_code != expected.status or response.content != expected.body:
+                problems.append(f"{case.name}: status or body differs")
+            for name in (*COPIED_HEADERS, "content-type", "content-length"):
+                if response.headers.get(name) != expected.headers.get(name):
+                    problems.append(f"{case.name}: header {name} differs")
+    return problems
+
+
+def compare(
+    service: Server,
+    control: Server,
+    captured: list[Captured],
+    etags: dict[str, str],
+    *,
+    seconds: float,
+    warmup: float,
+    rounds: int,
+    threads: int,
+    connections: int,
+    log: Path,
+    progress: Callable[[str], None],
+) -> list[Comparison]:
+    comparisons = []
+    for case, answer in zip(CASES, captured, strict=True):
+        comparison = Comparison(case, len(answer.body))
+        headers = _request_headers(case, etags[case.path])
+        servers = [service, control]
+        for server in servers:  # warm-up, discarded
+            wrk.run(
+                server.base_url + case.path,
+                seconds=warmup,
+                threads=threads,
+                connections=connections,
+                headers=headers,
+            )
+        for round_number in range(rounds):
+            # Alternate who goes first, so neither always runs on a machine the other warmed.
+            order = servers if round_number % 2 == 0 else servers[::-1]
+            for server in order:
+                result = wrk.run(
+                    server.base_url + case.path,
+                    seconds=seconds,
+                    threads=threads,
+                    connections=connections,
+                    headers=headers,
+                    log=log,
+                )
+                (comparison.service if server is service else comparison.control).append(result)
+        progress(
+            f"{case.name}: service {comparison.service_result.requests_per_second:,.0f} req/s, "
+            f"control {comparison.control_result.requests_per_second:,.0f} req/s "
+            f"(answer {answer.status})"
+        )
+        comparisons.append(comparison)
+    return comparisons
+
+
+def table(comparisons: list[Comparison]) -> str:
+    header = (
+        f"{'endpoint':<12} {'bytes':>7} | {'service req/s':>13} | {'control req/s':>13} | "
+        f"{'ratio':>5} {'goal':>6} | {'p50 svc/ctl ms':>15} | {'p99 svc/ctl ms':>15} | errors"
+    )
+    lines = [header, "-" * len(header)]
+    for c in comparisons:
+        s, k = c.service_result, c.control_result
+        errors = (
+            "none"
+            if s.clean and k.clean
+            else (f"svc {s.non_2xx_3xx}+{s.socket_errors}, ctl {k.non_2xx_3xx}+{k.socket_errors}")
+        )
+        lines.append(
+            f"{c.case.name:<12} {c.size:>7} | {s.requests_per_second:>13,.0f} | "
+            f"{k.requests_per_second:>13,.0f} | {c.ratio:>5.2f} {'>=' + str(c.case.target):>6} | "
+            f"{s.p50_ms:>7.2f}/{k.p50_ms:<7.2f} | {s.p99_ms:>7.2f}/{k.p99_ms:<7.2f} | {errors}"
+        )
+    return "\n".join(lines)
