@@ -1,4 +1,4 @@
-"""The ASGI application: litestar for routing, with the cached-answer fast path and CORS in front."""
+"""The ASGI app: litestar for routing, with the cached-answer fast path and CORS in front."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``codelists`` command (api.md "Running"): migrate, seed, serve, changesets, tokens, export."""
+"""The ``codelists`` command (api.md "Running"): migrate, seed, serve, change sets, tokens."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ PG_LISTS = 10  # lists x values on PostgreSQL: the cold list is the first, all a
 class Config:
     seconds: float = 8
     warmup_seconds: float = 2
-    rounds: int = 1
+    rounds: int = 4
     threads: int = 2
     connections: int = 32
     lists: int = 1000
@@ -57,8 +57,9 @@ class Config:
         config = cls()
         if os.environ.get("BENCH_QUICK", "") not in {"", "0"}:
             config = cls(
-                seconds=3,
+                seconds=4,
                 warmup_seconds=1,
+                rounds=2,
                 lists=100,
                 memory_seconds=15,
                 cold_repeats=5,
@@ -176,9 +177,9 @@ def _warm(config: Config, report: Report, work: Path) -> None:
         )
         report.add(
             f"warm reads of '{generate.WARM_LIST}' ({generate.WARM_VALUES} values, SQLite), "
-            f"identity encoding; wrk -t{config.threads} -c{config.connections} "
-            f"-d{config.seconds:g}s after {config.warmup_seconds:g}s warm-up, "
-            f"{config.rounds} round(s); granian, 1 worker each",
+            f"identity encoding; wrk -t{config.threads} -c{config.connections}, per endpoint "
+            f"and server {config.seconds:g} s in {config.rounds} alternating slices after "
+            f"{config.warmup_seconds:g} s warm-up; granian, 1 worker each",
             "control: litestar returning the service's captured bytes and headers "
             "(bench/control_app.py); "
             + ("answers verified identical" if not mismatches else "; ".join(mismatches)),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,26 @@ CASES = (
 )
 
 
+@dataclass(frozen=True)
+class Side:
+    """One server's figures for a case, over all its measured slices."""
+
+    requests_per_second: float  # all requests over all the slices' time
+    p50_ms: float  # median over the slices
+    p99_ms: float  # median over the slices
+    errors: int  # non-2xx/3xx answers and socket errors
+
+    @classmethod
+    def of(cls, results: list[wrk.WrkResult]) -> Side:
+        seconds = sum(r.requests / r.requests_per_second for r in results)
+        return cls(
+            requests_per_second=sum(r.requests for r in results) / seconds,
+            p50_ms=statistics.median(r.p50_ms for r in results),
+            p99_ms=statistics.median(r.p99_ms for r in results),
+            errors=sum(r.non_2xx_3xx + r.socket_errors for r in results),
+        )
+
+
 @dataclass
 class Comparison:
     case: Case
@@ -39,21 +61,24 @@ class Comparison:
     service: list[wrk.WrkResult] = field(default_factory=list)
     control: list[wrk.WrkResult] = field(default_factory=list)
 
-    @staticmethod
-    def _median(results: list[wrk.WrkResult]) -> wrk.WrkResult:
-        return sorted(results, key=lambda r: r.requests_per_second)[len(results) // 2]
+    @property
+    def service_side(self) -> Side:
+        return Side.of(self.service)
 
     @property
-    def service_result(self) -> wrk.WrkResult:
-        return self._median(self.service)
-
-    @property
-    def control_result(self) -> wrk.WrkResult:
-        return self._median(self.control)
+    def control_side(self) -> Side:
+        return Side.of(self.control)
 
     @property
     def ratio(self) -> float:
-        return self.service_result.requests_per_second / self.control_result.requests_per_second
+        return self.service_side.requests_per_second / self.control_side.requests_per_second
+
+    def slice_ratios(self) -> list[float]:
+        """service/control of each pair of neighbouring slices: how much the machine wobbled."""
+        return [
+            s.requests_per_second / k.requests_per_second
+            for s, k in zip(self.service, self.control, strict=True)
+        ]
 
 
 def _client(base_url: str) -> httpx.Client:
@@ -123,35 +148,29 @@ def compare(
     log: Path,
     progress: Callable[[str], None],
 ) -> list[Comparison]:
+    """Load each case on both servers in alternating slices: service, control, control, ...
+
+    This machine's throughput drifts by tens of percent within a minute, so each server's
+    ``seconds`` are cut into ``rounds`` slices taken in ABBA order: a drift then hits both
+    sides alike instead of whichever ran second.
+    """
     comparisons = []
+    slice_seconds = max(1.0, seconds / rounds)
     for case, answer in zip(CASES, captured, strict=True):
         comparison = Comparison(case, len(answer.body))
         headers = _request_headers(case, etags[case.path])
-        servers = [service, control]
-        for server in servers:  # warm-up, discarded
-            wrk.run(
-                server.base_url + case.path,
-                seconds=warmup,
-                threads=threads,
-                connections=connections,
-                headers=headers,
-            )
+
+        load = partial(wrk.run, threads=threads, connections=connections, headers=headers)
+        for server in (service, control):  # warm-up, discarded
+            load(server.base_url + case.path, seconds=warmup)
         for round_number in range(rounds):
-            # Alternate who goes first, so neither always runs on a machine the other warmed.
-            order = servers if round_number % 2 == 0 else servers[::-1]
+            order = (service, control) if round_number % 2 == 0 else (control, service)
             for server in order:
-                result = wrk.run(
-                    server.base_url + case.path,
-                    seconds=seconds,
-                    threads=threads,
-                    connections=connections,
-                    headers=headers,
-                    log=log,
-                )
+                result = load(server.base_url + case.path, seconds=slice_seconds, log=log)
                 (comparison.service if server is service else comparison.control).append(result)
         progress(
-            f"{case.name}: service {comparison.service_result.requests_per_second:,.0f} req/s, "
-            f"control {comparison.control_result.requests_per_second:,.0f} req/s "
+            f"{case.name}: service {comparison.service_side.requests_per_second:,.0f} req/s, "
+            f"control {comparison.control_side.requests_per_second:,.0f} req/s "
             f"(answer {answer.status})"
         )
         comparisons.append(comparison)
@@ -160,20 +179,19 @@ def compare(
 
 def table(comparisons: list[Comparison]) -> str:
     header = (
-        f"{'endpoint':<12} {'bytes':>7} | {'service req/s':>13} | {'control req/s':>13} | "
-        f"{'ratio':>5} {'goal':>6} | {'p50 svc/ctl ms':>15} | {'p99 svc/ctl ms':>15} | errors"
+        f"{'endpoint':<12} {'bytes':>6} | {'service req/s':>13} | {'control req/s':>13} | "
+        f"{'ratio':>5} {'(slices)':>11} {'goal':>5} | {'p50 svc/ctl ms':>13} | "
+        f"{'p99 svc/ctl ms':>13} | errors"
     )
     lines = [header, "-" * len(header)]
     for c in comparisons:
-        s, k = c.service_result, c.control_result
-        errors = (
-            "none"
-            if s.clean and k.clean
-            else (f"svc {s.non_2xx_3xx}+{s.socket_errors}, ctl {k.non_2xx_3xx}+{k.socket_errors}")
-        )
+        s, k = c.service_side, c.control_side
+        slices = c.slice_ratios()
+        errors = "none" if s.errors == k.errors == 0 else f"svc {s.errors}, ctl {k.errors}"
         lines.append(
-            f"{c.case.name:<12} {c.size:>7} | {s.requests_per_second:>13,.0f} | "
-            f"{k.requests_per_second:>13,.0f} | {c.ratio:>5.2f} {'>=' + str(c.case.target):>6} | "
-            f"{s.p50_ms:>7.2f}/{k.p50_ms:<7.2f} | {s.p99_ms:>7.2f}/{k.p99_ms:<7.2f} | {errors}"
+            f"{c.case.name:<12} {c.size:>6} | {s.requests_per_second:>13,.0f} | "
+            f"{k.requests_per_second:>13,.0f} | {c.ratio:>5.2f} "
+            f"{f'({min(slices):.2f}-{max(slices):.2f})':>11} {c.case.target:>5} | "
+            f"{s.p50_ms:>6.2f}/{k.p50_ms:<6.2f} | {s.p99_ms:>6.2f}/{k.p99_ms:<6.2f} | {errors}"
         )
     return "\n".join(lines)

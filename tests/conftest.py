@@ -157,7 +157,9 @@ class AppClient(httpx.AsyncClient):
         from app.domain.documents import convert_document
         from app.store.publish import submit
 
-        document = convert_document({"id": changeset_id, "reason": "test", "changes": list(changes)})
+        document = convert_document(
+            {"id": changeset_id, "reason": "test", "changes": list(changes)}
+        )
         services = self.services
         await submit(
             services.engine, document, author="test", now=services.clock.now(), publish=True
@@ -166,7 +168,9 @@ class AppClient(httpx.AsyncClient):
 
 
 @asynccontextmanager
-async def app_client(engine: AsyncEngine, clock: Clock, **settings: Any) -> AsyncIterator[AppClient]:
+async def app_client(
+    engine: AsyncEngine, clock: Clock, **settings: Any
+) -> AsyncIterator[AppClient]:
     """An HTTP client for the app on ``engine``'s database, on the test's own event loop.
 
     The app's lifespan work (``Services.start``/``stop``) is run here, around the client.

@@ -1,4 +1,4 @@
-"""The shapes of the read answers (api.md), as msgspec structs: encoded once, documented in OpenAPI."""
+"""The shapes of the read answers (api.md) as msgspec structs, also documented in OpenAPI."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ async def ready(services: Services) -> Response[Health]:
     try:
         async with services.engine.connect() as connection:
             revision = await current_revision(connection)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever fails, the answer is "not ready"
         raise problem(503, f"The database is not reachable: {type(exc).__name__}") from None
     if revision != head:
         raise problem(

@@ -60,7 +60,7 @@ def check_schema(schema: Mapping[str, str]) -> list[tuple[str, str]]:
 def check_attributes(
     schema: Mapping[str, str], attributes: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Validate ``attributes`` against ``schema``; returns the stored form and (name, message) errors.
+    """Check ``attributes`` against ``schema``: their stored form and (name, message) errors.
 
     Every attribute of the schema is optional on a value; an attribute not in the schema is an
     error, so a typo never silently becomes data.

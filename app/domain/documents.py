@@ -36,7 +36,7 @@ class _Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     pass
 
 
-class ValueSpec(_Input):
+class ValueSpec(_Input, frozen=True):
     """A value in an ``upsert``: creates it, or replaces the named fields of an existing one."""
 
     code: Code
@@ -51,7 +51,7 @@ class ValueSpec(_Input):
     attributes: dict[str, Any] | UnsetType = UNSET
 
 
-class FieldPatch(_Input):
+class FieldPatch(_Input, frozen=True):
     """The fields a ``set`` patches on each listed value; absent fields are left alone."""
 
     name: Name | UnsetType = UNSET
@@ -66,7 +66,7 @@ class FieldPatch(_Input):
 
 
 # The operations have a field called `list`, so inside them the type is `builtins.list`.
-class CreateList(_Input, tag="create_list", tag_field="op"):
+class CreateList(_Input, frozen=True, tag="create_list", tag_field="op"):
     list: ListKey
     name: Name
     description: Text | None = None
@@ -76,19 +76,19 @@ class CreateList(_Input, tag="create_list", tag_field="op"):
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class UpdateList(_Input, tag="update_list", tag_field="op"):
+class UpdateList(_Input, frozen=True, tag="update_list", tag_field="op"):
     list: ListKey
     name: Name | UnsetType = UNSET
     description: Text | UnsetType | None = UNSET
     source: Text | UnsetType | None = UNSET
 
 
-class Upsert(_Input, tag="upsert", tag_field="op"):
+class Upsert(_Input, frozen=True, tag="upsert", tag_field="op"):
     list: ListKey
     values: Annotated[builtins.list[ValueSpec], Meta(min_length=1, max_length=MAX_OPERATIONS)]
 
 
-class SetFields(_Input, tag="set", tag_field="op"):
+class SetFields(_Input, frozen=True, tag="set", tag_field="op"):
     list: ListKey
     codes: Annotated[builtins.list[Code], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     fields: FieldPatch
@@ -97,7 +97,7 @@ class SetFields(_Input, tag="set", tag_field="op"):
 Operation = CreateList | UpdateList | Upsert | SetFields
 
 
-class ChangeSetDocument(_Input):
+class ChangeSetDocument(_Input, frozen=True):
     id: ChangeSetId
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
     changes: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
@@ -109,7 +109,7 @@ class ChangeSetDocument(_Input):
         return msgspec.json.encode(self, order="sorted")
 
 
-class _Header(_Input):
+class _Header(_Input, frozen=True):
     """The document without its operations, which are decoded one at a time."""
 
     id: ChangeSetId
@@ -142,7 +142,7 @@ def convert_document(tree: Any) -> ChangeSetDocument:
     errors: list[FieldError] = []
     for index, raw_operation in enumerate(header.changes):
         try:
-            operations.append(msgspec.convert(raw_operation, Operation))  # type: ignore[arg-type]
+            operations.append(msgspec.convert(raw_operation, Operation))
         except msgspec.ValidationError as exc:
             errors.append(from_msgspec(exc, f"changes[{index}]"))
     if errors:

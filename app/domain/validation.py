@@ -27,7 +27,8 @@ def explain(key: str, code: str, value: Value | None, day: date) -> str:
         return (
             f"Code '{code}' ({value.name}) in list '{key}' is not valid until {value.valid_from}."
         )
-    return f"Code '{code}' ({value.name}) in list '{key}' expired on {value.valid_to}{_successors(value)}."
+    expired = f"expired on {value.valid_to}{_successors(value)}"
+    return f"Code '{code}' ({value.name}) in list '{key}' {expired}."
 
 
 def explain_unknown_list(key: str) -> str:

@@ -13,12 +13,19 @@ from collections.abc import Awaitable, Callable, Hashable
 from datetime import date
 from typing import Any
 
+from prometheus_client import Counter
+
 from app.clock import Clock
 from app.http.answer import Answer, SizedLRU
 from app.http.conditional import respond
 from app.http.raw import RawResponse
 
 _READS = frozenset({"GET", "HEAD"})
+
+# Requests served in front of the framework never reach litestar's metrics; these count them.
+ANSWERS = Counter("codelists_answers", "Read answers by how they were produced", ["source"])
+_FROM_CACHE = ANSWERS.labels(source="cached")
+_BUILT = ANSWERS.labels(source="built")
 
 
 class AnswerCache:
@@ -29,7 +36,6 @@ class AnswerCache:
         self.generation = generation
         self.clock = clock
         self.max_age = max_age
-        self.hits = self.misses = 0
 
     def _key(self, scope: Any, today: date) -> Hashable:
         return (self.generation(), today, scope["path"], scope["query_string"])
@@ -40,7 +46,7 @@ class AnswerCache:
         answer = self.answers.get(self._key(scope, now.date()))
         if answer is None:
             return None
-        self.hits += 1
+        _FROM_CACHE.inc()
         return RawResponse(*respond(answer, scope["headers"], now=now, max_age=self.max_age))
 
     async def serve(self, scope: Any, build: Callable[[date], Awaitable[Answer]]) -> RawResponse:
@@ -49,7 +55,7 @@ class AnswerCache:
         key = self._key(scope, now.date())  # taken before building: a publish meanwhile
         answer = self.answers.get(key)  # must not file a new answer under the old state
         if answer is None:
-            self.misses += 1
+            _BUILT.inc()
             answer = await build(now.date())
             self.answers.put(key, answer, answer.size())
         return RawResponse(*respond(answer, scope["headers"], now=now, max_age=self.max_age))

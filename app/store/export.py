@@ -19,18 +19,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.store.queries import latest_versions, value_from_row
-from app.store.tables import change, list_version, value_revision
-
-
-class ExportedRevision(msgspec.Struct, kw_only=True):
-    version: int
-    changeset: str
-    published_at: datetime
-    name: str
-    valid_from: str
-    valid_to: str | None
-    active: bool
+from app.store.queries import last_seq, latest_versions, value_from_row
+from app.store.tables import list_version, value_revision
 
 
 class ExportedList(msgspec.Struct, kw_only=True):
@@ -69,9 +59,7 @@ async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 async def export(engine: AsyncEngine) -> Export:
     async with snapshot(engine) as connection:
-        seq = int(
-            await connection.scalar(sa.select(sa.func.coalesce(sa.func.max(change.c.seq), 0)))
-        )
+        seq = await last_seq(connection)
         heads = await latest_versions(connection)
         rows = await connection.execute(
             sa.select(value_revision, list_version.c.changeset_id, list_version.c.published_at)
@@ -140,7 +128,7 @@ CSV_COLUMNS = (
 
 
 def to_csv(data: Export) -> str:
-    """One row per value with a ``list`` column; ``replaced_by`` space-separated, attributes as JSON."""
+    """One row per value with a ``list`` column; successors space-separated, attributes as JSON."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

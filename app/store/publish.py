@@ -31,7 +31,7 @@ from app.domain.planning import (
 from app.domain.values import Value
 from app.store import changesets
 from app.store.changesets import ChangeSetRecord
-from app.store.queries import current_states
+from app.store.queries import current_states, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
 
 NOTIFY_CHANNEL = "codelists_published"
@@ -175,7 +175,7 @@ async def _write(
     now: datetime,
 ) -> None:
     """Append the new list versions, value revisions and change-feed entries; mark published."""
-    seq = int(await connection.scalar(sa.select(sa.func.coalesce(sa.func.max(change.c.seq), 0))))
+    seq = await last_seq(connection)
     list_ids = await _list_ids(connection, sorted(planned))
     published_on = now.date()
     versions: dict[str, int] = {}

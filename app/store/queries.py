@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.planning import ListState
 from app.domain.values import Value
-from app.store.tables import changeset, codelist, list_version, publish_lock, value_revision
+from app.store.tables import change, changeset, codelist, list_version, publish_lock, value_revision
 
 
 class ListVersion(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,7 +69,7 @@ _VERSIONS = (
 )
 
 
-def _list_version(row: sa.Row[Any]) -> ListVersion:
+def _list_version(row: Any) -> ListVersion:
     return ListVersion(**row._mapping)
 
 
@@ -92,6 +92,11 @@ async def generation(connection: AsyncConnection) -> int:
     """How many publishes have committed: cheap to poll, changes with every publish."""
     result = await connection.scalar(sa.select(publish_lock.c.generation))
     return int(result or 0)
+
+
+async def last_seq(connection: AsyncConnection) -> int:
+    """The newest change-feed number (0 before the first publish)."""
+    return int(await connection.scalar(sa.select(sa.func.max(change.c.seq))) or 0)
 
 
 async def latest_versions(

@@ -37,11 +37,17 @@ async def test_every_read_revalidates_with_its_etag(client: AppClient, path: str
     assert first.headers["vary"] == "Accept-Encoding"
     assert first.headers["cache-control"].startswith("public, max-age=")
     for header in [etag, f'"nope", {etag}', f"W/{etag}", "*"]:
-        again = await client.get(path, headers={"If-None-Match": header, "Accept-Encoding": "identity"})
+        again = await client.get(
+            path, headers={"If-None-Match": header, "Accept-Encoding": "identity"}
+        )
         assert again.status_code == 304, header
         assert again.content == b""
-        assert {h: again.headers[h] for h in SAME_ON_304} == {h: first.headers[h] for h in SAME_ON_304}
-    changed = await client.get(path, headers={"If-None-Match": '"other"', "Accept-Encoding": "identity"})
+        assert {h: again.headers[h] for h in SAME_ON_304} == {
+            h: first.headers[h] for h in SAME_ON_304
+        }
+    changed = await client.get(
+        path, headers={"If-None-Match": '"other"', "Accept-Encoding": "identity"}
+    )
     assert changed.status_code == 200
     assert changed.content == first.content
 
@@ -57,7 +63,9 @@ async def test_etag_is_computed_from_the_body(client: AppClient) -> None:
 async def test_if_modified_since(client: AppClient) -> None:
     first = await client.get(OPTIONS)
     last_modified = first.headers["last-modified"]
-    assert (await client.get(OPTIONS, headers={"If-Modified-Since": last_modified})).status_code == 304
+    assert (
+        await client.get(OPTIONS, headers={"If-Modified-Since": last_modified})
+    ).status_code == 304
     older = "Mon, 01 Jan 2024 00:00:00 GMT"
     assert (await client.get(OPTIONS, headers={"If-Modified-Since": older})).status_code == 200
     both = {"If-Modified-Since": last_modified, "If-None-Match": '"other"'}
@@ -83,21 +91,31 @@ async def test_large_bodies_are_compressed_with_their_own_etag(client: AppClient
     assert zipped.headers["etag"] != plain.headers["etag"]
     brotli = await client.get("/v1/codelists/fravaer", headers={"Accept-Encoding": "br, gzip"})
     assert brotli.headers["content-encoding"] == "br"
-    small = await client.get("/v1/codelists/fravaer/validate?code=1", headers={"Accept-Encoding": "gzip"})
+    small = await client.get(
+        "/v1/codelists/fravaer/validate?code=1", headers={"Accept-Encoding": "gzip"}
+    )
     assert "content-encoding" not in small.headers
 
 
 async def test_version_and_at_make_an_answer_immutable(client: AppClient) -> None:
     fixed = await client.get("/v1/codelists/fravaer?version=2&at=2025-06-30")
     assert fixed.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert "immutable" not in (await client.get("/v1/codelists/fravaer?version=2")).headers["cache-control"]
-    assert "immutable" not in (await client.get("/v1/codelists/fravaer?at=2025-06-30")).headers["cache-control"]
+    assert (
+        "immutable"
+        not in (await client.get("/v1/codelists/fravaer?version=2")).headers["cache-control"]
+    )
+    assert (
+        "immutable"
+        not in (await client.get("/v1/codelists/fravaer?at=2025-06-30")).headers["cache-control"]
+    )
 
 
 async def test_versioned_answer_is_byte_identical_after_later_publishes(client: AppClient) -> None:
     path = "/v1/codelists/fravaer?version=2&at=2025-06-30"
     before = await client.get(path, headers={"Accept-Encoding": "identity"})
-    await client.publish("later", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "Ny"}})
+    await client.publish(
+        "later", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "Ny"}}
+    )
     after = await client.get(path, headers={"Accept-Encoding": "identity"})
     assert after.content == before.content
     assert after.headers["etag"] == before.headers["etag"]
@@ -105,7 +123,15 @@ async def test_versioned_answer_is_byte_identical_after_later_publishes(client: 
 
 async def test_publish_changes_the_latest_answer_at_once(client: AppClient) -> None:
     before = await client.get(OPTIONS)
-    await client.publish("rename", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "Uddannelse og kurser"}})
+    await client.publish(
+        "rename",
+        {
+            "op": "set",
+            "list": "fravaer",
+            "codes": ["1"],
+            "fields": {"name": "Uddannelse og kurser"},
+        },
+    )
     after = await client.get(OPTIONS, headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200
     assert after.json()["version"] == 4
@@ -127,7 +153,10 @@ async def test_max_age_ends_at_the_next_midnight_a_value_changes_state(
     clock.moment = datetime(2026, 11, 27, 23, 59, 50, tzinfo=ZONE)
     assert max_age((await client.get(OPTIONS)).headers["cache-control"]) == 10
     # A list without that value is not limited by it; an explicit date is never limited.
-    assert max_age((await client.get("/v1/codelists/kontaktgruppe/options")).headers["cache-control"]) == 300
+    assert (
+        max_age((await client.get("/v1/codelists/kontaktgruppe/options")).headers["cache-control"])
+        == 300
+    )
     assert max_age((await client.get(f"{OPTIONS}?at=2026-11-27")).headers["cache-control"]) == 300
     # After midnight the value is gone and Last-Modified is that midnight.
     clock.set(date(2026, 11, 28), time(0, 0, 5))
@@ -145,12 +174,18 @@ async def test_last_modified_is_the_later_of_publish_and_last_state_change(
     async with app_client(engine, clock) as client:
         await client.publish(
             "starts-25th",
-            {"op": "upsert", "list": "fravaer", "values": [{"code": "99", "name": "Ny", "valid_from": "2026-11-25"}]},
+            {
+                "op": "upsert",
+                "list": "fravaer",
+                "values": [{"code": "99", "name": "Ny", "valid_from": "2026-11-25"}],
+            },
         )
         published = datetime.combine(date(2026, 11, 1), time(12), ZONE)
         clock.set(date(2026, 11, 27))
         latest = await client.get(OPTIONS)
-        assert parsedate_to_datetime(latest.headers["last-modified"]) == datetime(2026, 11, 25, tzinfo=ZONE)
+        assert parsedate_to_datetime(latest.headers["last-modified"]) == datetime(
+            2026, 11, 25, tzinfo=ZONE
+        )
         pinned = await client.get(f"{OPTIONS}?at=2026-11-27")
         assert parsedate_to_datetime(pinned.headers["last-modified"]) == published
 

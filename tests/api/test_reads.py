@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 import httpx
+import pytest
 
 Client = httpx.AsyncClient
 RETIRED_FRAVAER = {"59", "60", "62"}
@@ -16,7 +16,14 @@ async def test_index_lists_every_list(client: Client) -> None:
     assert set(lists) == {"fravaer", "kontaktgruppe", "tilmeldekategori", "slettepolitik"}
     assert lists["fravaer"]["version"] == 3
     assert lists["fravaer"]["value_count"] == 13
-    assert set(lists["fravaer"]) == {"key", "name", "description", "version", "published_at", "value_count"}
+    assert set(lists["fravaer"]) == {
+        "key",
+        "name",
+        "description",
+        "version",
+        "published_at",
+        "value_count",
+    }
 
 
 async def test_list_has_every_value_whatever_its_state(client: Client) -> None:
@@ -49,7 +56,9 @@ async def test_options_hide_the_retired_values_today(client: Client) -> None:
     codes = [o["code"] for o in body["options"]]
     assert not RETIRED_FRAVAER & set(codes)
     assert codes == ["1", "2", "3", "4", "6", "7", "8", "9", "10", "11"]
-    assert all(set(o) == {"code", "name", "selectable"} and o["selectable"] for o in body["options"])
+    assert all(
+        set(o) == {"code", "name", "selectable"} and o["selectable"] for o in body["options"]
+    )
 
 
 async def test_version_before_2025_4_shows_59_selectable_then_expired(client: Client) -> None:
@@ -60,12 +69,19 @@ async def test_version_before_2025_4_shows_59_selectable_then_expired(client: Cl
     state = {v["code"]: v["state"] for v in on_30_june["values"]}
     assert state["59"] == "selectable"
     assert {v["code"]: v["state"] for v in on_1_july["values"]}["59"] == "expired"
-    options = (await client.get(f"/v1/codelists/fravaer/options?version={before}&at=2025-06-30")).json()
+    options = (
+        await client.get(f"/v1/codelists/fravaer/options?version={before}&at=2025-06-30")
+    ).json()
     assert "59" in {o["code"] for o in options["options"]}
 
 
 async def test_options_in_danish_alphabetical_order(client: Client) -> None:
-    names = [o["name"] for o in (await client.get("/v1/codelists/kontaktgruppe/options?version=2&at=2025-06-30")).json()["options"]]
+    names = [
+        o["name"]
+        for o in (
+            await client.get("/v1/codelists/kontaktgruppe/options?version=2&at=2025-06-30")
+        ).json()["options"]
+    ]
     assert names == [
         "Dagpengemodtager",
         "Jobafklaring",
@@ -80,7 +96,11 @@ async def test_options_in_danish_alphabetical_order(client: Client) -> None:
 async def test_include_shows_a_stored_value_that_is_not_selectable(client: Client) -> None:
     body = (await client.get("/v1/codelists/fravaer/options?include=59,404")).json()
     options = {o["code"]: o for o in body["options"]}
-    assert options["59"] == {"code": "59", "name": "6 måneders bonus for danskkundskaber", "selectable": False}
+    assert options["59"] == {
+        "code": "59",
+        "name": "6 måneders bonus for danskkundskaber",
+        "selectable": False,
+    }
     assert "404" not in options
     assert [o["code"] for o in body["options"]][-1] == "59"  # ordered like the others
 
@@ -102,7 +122,15 @@ async def test_value_with_history_oldest_first(client: Client) -> None:
         (3, "2025-07-01", False),
     ]
     assert body["history"][2]["changeset"] == "2025-4-kontanthjaelpsreform"
-    assert set(body["history"][0]) == {"version", "changeset", "published_at", "name", "valid_from", "valid_to", "active"}
+    assert set(body["history"][0]) == {
+        "version",
+        "changeset",
+        "published_at",
+        "name",
+        "valid_from",
+        "valid_to",
+        "active",
+    }
     old = (await client.get("/v1/codelists/fravaer/values/59?version=1")).json()
     assert len(old["history"]) == 1
 
@@ -187,7 +215,8 @@ async def test_diff_between_versions(client: Client) -> None:
     body = (await client.get("/v1/codelists/fravaer/diff?from=2&to=3")).json()
     assert (body["from"], body["to"], body["added"]) == (2, 3, [])
     assert body["changed"] == [
-        {"code": code, "fields": {"active": {"from": True, "to": False}}} for code in ["59", "60", "62"]
+        {"code": code, "fields": {"active": {"from": True, "to": False}}}
+        for code in ["59", "60", "62"]
     ]
     everything = (await client.get("/v1/codelists/fravaer/diff?from=0&to=1")).json()
     assert len(everything["added"]) == 13

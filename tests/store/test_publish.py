@@ -75,7 +75,9 @@ async def test_history_keeps_every_revision(seeded: AsyncEngine) -> None:
 
 async def test_the_feed_has_one_entry_per_changed_value_without_gaps(seeded: AsyncEngine) -> None:
     async with seeded.connect() as connection:
-        rows = (await connection.execute(sa.text("SELECT seq, kind, code FROM change ORDER BY seq"))).all()
+        rows = (
+            await connection.execute(sa.text("SELECT seq, kind, code FROM change ORDER BY seq"))
+        ).all()
     assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
     assert len(rows) == 13 + 7 + 8 + 9 + 12 + 12
     assert [row.kind for row in rows[-12:]] == ["deactivated"] * 12
@@ -112,7 +114,9 @@ async def test_a_plan_whose_lists_moved_on_cannot_be_published(
     seeded: AsyncEngine, clock: FixedClock
 ) -> None:
     first = document("a", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "A"}})
-    second = document("b", {"op": "set", "list": "fravaer", "codes": ["2"], "fields": {"name": "B"}})
+    second = document(
+        "b", {"op": "set", "list": "fravaer", "codes": ["2"], "fields": {"name": "B"}}
+    )
     await submit(seeded, first, author="x", now=clock.now(), publish=False)  # type: ignore[arg-type]
     await submit(seeded, second, author="x", now=clock.now(), publish=False)  # type: ignore[arg-type]
     published = await publish(seeded, "b", now=clock.now())
@@ -129,7 +133,9 @@ async def test_a_plan_whose_lists_moved_on_cannot_be_published(
 async def test_a_change_set_that_changes_nothing_publishes_no_version(
     seeded: AsyncEngine, clock: FixedClock
 ) -> None:
-    noop = document("noop", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"active": True}})
+    noop = document(
+        "noop", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"active": True}}
+    )
     outcome = await submit(seeded, noop, author="x", now=clock.now(), publish=True)  # type: ignore[arg-type]
     assert outcome.record.status == "published"
     assert outcome.record.versions == {}

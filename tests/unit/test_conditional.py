@@ -67,7 +67,7 @@ def test_compression_only_over_1_kib_and_each_coding_has_its_own_etag() -> None:
     small = get(answer(), ("Accept-Encoding", "gzip, br"))[1]
     assert "content-encoding" not in small
     large = answer(LARGE)
-    status, gz_headers, gz_body = get(large, ("Accept-Encoding", "gzip"))
+    _, gz_headers, gz_body = get(large, ("Accept-Encoding", "gzip"))
     assert gz_headers["content-encoding"] == "gzip" and gzip.decompress(gz_body) == LARGE
     _, br_headers, br_body = get(large, ("Accept-Encoding", "gzip, br"))
     assert br_headers["content-encoding"] == "br" and brotli.decompress(br_body) == LARGE

@@ -1,0 +1,26 @@
+# Multi-stage: dependencies resolved from uv.lock in a build stage, a slim non-root runtime.
+FROM python:3.11-slim AS build
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
+RUN pip install --no-cache-dir uv
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY alembic.ini ./
+COPY alembic ./alembic
+COPY app ./app
+COPY seed ./seed
+RUN uv sync --frozen --no-dev
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 codelists && mkdir /data && chown codelists /data
+WORKDIR /app
+COPY --from=build --chown=codelists /app /app
+ENV PATH=/app/.venv/bin:$PATH \
+    DATABASE_URL=sqlite+aiosqlite:////data/codelists.db \
+    PYTHONUNBUFFERED=1
+USER codelists
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s \
+    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)" || exit 1
+# Migrates, then serves. Load the seed once with: docker run ... codelists seed
+CMD ["codelists", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,116 @@
+"""Service endpoints: health, readiness, docs, the OpenAPI schema and metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.asgi import create_app
+from app.config import Settings
+from app.services import Services
+from app.store.database import create_engine
+from tests.conftest import AppClient, FixedClock, app_client
+
+
+async def test_live_and_ready(client: AppClient) -> None:
+    live = await client.get("/health/live")
+    assert (live.status_code, live.json()["status"]) == (200, "live")
+    ready = await client.get("/health/ready")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    assert ready.headers["cache-control"] == "no-store"
+
+
+async def test_not_ready_before_migrations(tmp_path: Path, clock: FixedClock) -> None:
+    engine: AsyncEngine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        services = Services.create(
+            Settings(database_url=str(engine.url)), clock=clock, engine=engine
+        )
+        transport = httpx.ASGITransport(app=create_app(services=services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "codelists migrate" in response.json()["detail"]
+    finally:
+        await engine.dispose()
+
+
+async def test_docs_and_schema(client: AppClient) -> None:
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "text/html" in docs.headers["content-type"]
+    assert "swagger-ui" in docs.text
+    assert "/v1/codelists/{key}/options" in docs.text
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert schema["openapi"].startswith("3.")
+    paths = schema["paths"]
+    for path in [
+        "/v1/codelists",
+        "/v1/codelists/{key}",
+        "/v1/codelists/{key}/options",
+        "/v1/codelists/{key}/values/{code}",
+        "/v1/codelists/{key}/validate",
+        "/v1/codelists/{key}/versions",
+        "/v1/codelists/{key}/diff",
+        "/v1/validate",
+    ]:
+        assert path in paths, path
+    options = paths["/v1/codelists/{key}/options"]["get"]
+    assert {p["name"] for p in options["parameters"]} >= {"key", "at", "version", "include", "q"}
+    assert "200" in options["responses"]
+
+
+async def test_metrics(client: AppClient) -> None:
+    def count(text: str, line_start: str) -> float:
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(line_start)
+        )
+
+    before = (await client.get("/metrics")).text
+    await client.get("/v1/codelists/fravaer")  # built
+    await client.get("/v1/codelists/fravaer")  # served from the cache, in front of the framework
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert (
+        'litestar_requests_total{app_name="codelists",method="GET",path="/v1/codelists/{key}"'
+        in metrics.text
+    )
+    cached = 'codelists_answers_total{source="cached"}'
+    assert count(metrics.text, cached) == count(before, cached) + 1
+
+
+async def test_unknown_path_and_method_are_problems(client: AppClient) -> None:
+    missing = await client.get("/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    wrong = await client.delete("/v1/codelists/fravaer")
+    assert wrong.status_code == 405
+    assert "GET" in wrong.headers["allow"]
+
+
+async def test_reads_can_require_a_token(seeded: AsyncEngine, clock: FixedClock) -> None:
+    from app.store import tokens
+
+    async with seeded.begin() as connection:
+        reader = await tokens.create(connection, name="reader", scopes=["read"], now=clock.now())
+        syncer = await tokens.create(connection, name="sync-job", scopes=["sync"], now=clock.now())
+    async with app_client(seeded, clock, public_read=False) as client:
+        anonymous = await client.get("/v1/codelists/fravaer/options")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"].startswith("Bearer")
+        bad = await client.get(
+            "/v1/codelists/fravaer/options", headers={"Authorization": "Bearer nope"}
+        )
+        assert bad.status_code == 401
+        for token in (reader, syncer):
+            ok = await client.get(
+                "/v1/codelists/fravaer/options", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert ok.status_code == 200
+        # The cached answer is not served past the guard.
+        assert (await client.get("/v1/codelists/fravaer/options")).status_code == 401
