@@ -5,10 +5,8 @@ national scale": warm reads against a control, then the scale figures, in one ru
 
 Every figure is measured in this run; ratios compare the service with the control measured
 minutes apart on the same machine, never with a stored number. Nothing here asserts a target:
-goals are printed next to what was measured. Settings (environment, defaults in ``Config``):
-BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_ROUNDS, BENCH_THREADS, BENCH_CONNECTIONS,
-BENCH_LISTS, BENCH_VALUES, BENCH_CACHE_MB, BENCH_MEMORY_SECONDS, BENCH_COLD_REPEATS,
-BENCH_PUBLISH_REPEATS, BENCH_FEED_CHANGES, BENCH_PG_URL, BENCH_PG_SCALE, BENCH_QUICK.
+goals are printed next to what was measured. Settings: environment variables BENCH_<FIELD>
+for the fields of ``Config`` (BENCH_SECONDS, BENCH_MEMORY_SECONDS, ...), and BENCH_QUICK=1.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ class Config:
     values: int = 1000
     cache_mb: int = 64
     memory_seconds: float = 75
+    memory_connections: int = 32
     cold_repeats: int = 20
     publish_repeats: int = 3
     feed_changes: int = 100_000
@@ -223,7 +222,7 @@ def _scale_sqlite(config: Config, report: Report, work: Path) -> None:
                 lists=lists,
                 values=values,
                 threads=config.threads,
-                connections=config.connections,
+                connections=config.memory_connections,
                 log=report.directory / "wrk-memory.log",
             )
             report.add(*run.report())

@@ -180,7 +180,7 @@ def compare(
 def table(comparisons: list[Comparison]) -> str:
     header = (
         f"{'endpoint':<12} {'bytes':>6} | {'service req/s':>13} | {'control req/s':>13} | "
-        f"{'ratio':>5} {'(slices)':>11} {'goal':>5} | {'p50 svc/ctl ms':>13} | "
+        f"{'ratio':>5} {'(slices)':>11} {'goal':>6} | {'p50 svc/ctl ms':>13} | "
         f"{'p99 svc/ctl ms':>13} | errors"
     )
     lines = [header, "-" * len(header)]
@@ -191,7 +191,7 @@ def table(comparisons: list[Comparison]) -> str:
         lines.append(
             f"{c.case.name:<12} {c.size:>6} | {s.requests_per_second:>13,.0f} | "
             f"{k.requests_per_second:>13,.0f} | {c.ratio:>5.2f} "
-            f"{f'({min(slices):.2f}-{max(slices):.2f})':>11} {c.case.target:>5} | "
+            f"{f'({min(slices):.2f}-{max(slices):.2f})':>11} {'>=' + str(c.case.target):>6} | "
             f"{s.p50_ms:>6.2f}/{k.p50_ms:<6.2f} | {s.p99_ms:>6.2f}/{k.p99_ms:<6.2f} | {errors}"
         )
     return "\n".join(lines)

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from app.api.auth import read_access
-from app.api.params import At, Code, Version, read_route
+from app.api.params import At, Code, PathCode, PathKey, ServicesDep, Version, read_route
 from app.api.schemas import (
     CodeListOut,
     CodeListsOut,
@@ -23,7 +23,6 @@ from app.api.schemas import (
 from app.domain.errors import InvalidRequest, from_msgspec
 from app.http.raw import RawResponse
 from app.reads import ValidationItem
-from app.services import Services
 
 MAX_VALIDATION_ITEMS = 1000
 
@@ -41,7 +40,7 @@ class CodeListController(Controller):
 
     @read_route("/", CodeListsOut, "Every code list with its latest version")
     async def index(
-        self, request: AnyRequest, services: Services, at: At = None, version: Version = None
+        self, request: AnyRequest, services: ServicesDep, at: At = None, version: Version = None
     ) -> RawResponse:
         return await services.answers.serve(
             request.scope,
@@ -52,8 +51,8 @@ class CodeListController(Controller):
     async def codelist(
         self,
         request: AnyRequest,
-        services: Services,
-        key: str,
+        services: ServicesDep,
+        key: PathKey,
         at: At = None,
         version: Version = None,
     ) -> RawResponse:
@@ -66,13 +65,13 @@ class CodeListController(Controller):
     async def options(
         self,
         request: AnyRequest,
-        services: Services,
-        key: str,
+        services: ServicesDep,
+        key: PathKey,
         at: At = None,
         version: Version = None,
         include: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 max_length=6500,
                 description="Comma-separated codes to include whatever their state (a stored value "
                 "an edit form must show).",
@@ -80,7 +79,7 @@ class CodeListController(Controller):
         ] = None,
         q: Annotated[
             str | None,
-            Parameter(max_length=200, description="Keep options whose code or name contains this."),
+            QueryParameter(max_length=200, description="Keep options whose code or name contains this."),
         ] = None,
     ) -> RawResponse:
         return await services.answers.serve(
@@ -94,9 +93,9 @@ class CodeListController(Controller):
     async def value(
         self,
         request: AnyRequest,
-        services: Services,
-        key: str,
-        code: str,
+        services: ServicesDep,
+        key: PathKey,
+        code: PathCode,
         at: At = None,
         version: Version = None,
     ) -> RawResponse:
@@ -109,8 +108,8 @@ class CodeListController(Controller):
     async def validate(
         self,
         request: AnyRequest,
-        services: Services,
-        key: str,
+        services: ServicesDep,
+        key: PathKey,
         code: Code,
         at: At = None,
         version: Version = None,
@@ -124,8 +123,8 @@ class CodeListController(Controller):
     async def versions(
         self,
         request: AnyRequest,
-        services: Services,
-        key: str,
+        services: ServicesDep,
+        key: PathKey,
         at: At = None,
         version: Version = None,
     ) -> RawResponse:
@@ -138,15 +137,15 @@ class CodeListController(Controller):
     async def diff(
         self,
         request: AnyRequest,
-        services: Services,
-        key: str,
+        services: ServicesDep,
+        key: PathKey,
         at: At = None,
         from_version: Annotated[
             int | None,
-            Parameter(query="from", ge=0, le=2**31 - 1, description="Default: to - 1; 0 is empty."),
+            QueryParameter(name="from", ge=0, le=2**31 - 1, description="Default: to - 1; 0 is empty."),
         ] = None,
         to_version: Annotated[
-            int | None, Parameter(query="to", ge=1, le=2**31 - 1, description="Default: latest.")
+            int | None, QueryParameter(name="to", ge=1, le=2**31 - 1, description="Default: latest.")
         ] = None,
     ) -> RawResponse:
         return await services.answers.serve(
@@ -164,7 +163,7 @@ class CodeListController(Controller):
     status_code=200,
     guards=[read_access],
 )
-async def validate_many(request: AnyRequest, services: Services) -> ValidationsOut:
+async def validate_many(request: AnyRequest, services: ServicesDep) -> ValidationsOut:
     try:
         body = msgspec.json.decode(await request.body(), type=ValidationRequest)
     except msgspec.DecodeError as exc:

@@ -7,22 +7,30 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import route
+from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
+
+from app.services import Services
+
+# The process's services, injected into every handler that needs them.
+ServicesDep = NamedDependency[Services]
+PathKey = FromPath[str]
+PathCode = FromPath[str]
 
 At = Annotated[
     date | None,
-    Parameter(
+    QueryParameter(
         description="Evaluate states on this date (YYYY-MM-DD). Default: today in the service's "
         "time zone."
     ),
 ]
 Version = Annotated[
     int | None,
-    Parameter(ge=1, le=2**31 - 1, description="The published version to read. Default: latest."),
+    QueryParameter(ge=1, le=2**31 - 1, description="The published version to read. Default: latest."),
 ]
-Code = Annotated[str, Parameter(min_length=1, max_length=64)]
+Code = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 
 
 def read_route(path: str, answer: type[Any], summary: str) -> Callable[[Any], Any]:

@@ -11,7 +11,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Response
 
 from app.api.errors import problem
-from app.services import Services
+from app.api.params import ServicesDep
 from app.store.database import current_revision, head_revision
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -29,7 +29,7 @@ async def live() -> Response[Health]:
 
 
 @get("/health/ready", tags=["service"], summary="Database reachable and migrations at head")
-async def ready(services: Services) -> Response[Health]:
+async def ready(services: ServicesDep) -> Response[Health]:
     head = head_revision()
     try:
         async with services.engine.connect() as connection:
