@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
+from app.api.admin import ChangeSetController
 from app.api.codelists import CodeListController, validate_many
 from app.api.errors import problem_details_plugin
 from app.api.service import docs, live, ready
@@ -34,6 +35,7 @@ def create_litestar(services: Services) -> Litestar:
         route_handlers=[
             CodeListController,
             validate_many,
+            ChangeSetController,
             live,
             ready,
             docs,
@@ -50,7 +52,7 @@ def create_litestar(services: Services) -> Litestar:
             render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         lifespan=[lifespan],
-        request_max_body_size=16 * 1024 * 1024,
+        request_max_body_size=1024 * 1024,  # change sets allow more
     )
     app.state.services = services
     return app

@@ -34,6 +34,8 @@ from app.catalog import Catalog, ListSnapshot, UnknownList
 from app.clock import Clock
 from app.domain.validation import explain, explain_unknown_list
 from app.domain.values import Value, changed_fields, last_state_change, next_state_change
+from app.fhir import MEDIA_TYPE as FHIR_MEDIA_TYPE
+from app.fhir import code_system
 from app.http.answer import Answer
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -67,13 +69,14 @@ class Reads:
 
     def _answer(
         self,
-        body: msgspec.Struct,
+        body: object,
         *,
         published_at: datetime,
         today: date,
         at: date | None,
         version_given: bool,
         change_dates: Sequence[date] = (),
+        media_type: bytes = b"application/json",
     ) -> Answer:
         changes_at = None
         last_modified = published_at
@@ -88,6 +91,7 @@ class Reads:
             last_modified=last_modified,
             changes_at=changes_at,
             immutable=at is not None and version_given,
+            media_type=media_type,
         )
 
     async def codelists(self, *, today: date, at: date | None, version: int | None) -> Answer:
@@ -137,12 +141,13 @@ class Reads:
 
     def _list_answer(
         self,
-        body: msgspec.Struct,
+        body: object,
         snapshot: ListSnapshot,
         today: date,
         at: date | None,
         version: int | None,
         change_dates: Sequence[date] | None = None,
+        media_type: bytes = b"application/json",
     ) -> Answer:
         return self._answer(
             body,
@@ -151,7 +156,13 @@ class Reads:
             at=at,
             version_given=version is not None,
             change_dates=snapshot.change_dates if change_dates is None else change_dates,
+            media_type=media_type,
         )
+
+    async def fhir(self, key: str, *, today: date, at: date | None, version: int | None) -> Answer:
+        snapshot = await self.catalog.snapshot(key, version)
+        body = code_system(snapshot, at or today)
+        return self._list_answer(body, snapshot, today, at, version, media_type=FHIR_MEDIA_TYPE)
 
     async def options(
         self,

@@ -79,7 +79,9 @@ class CodeListController(Controller):
         ] = None,
         q: Annotated[
             str | None,
-            QueryParameter(max_length=200, description="Keep options whose code or name contains this."),
+            QueryParameter(
+                max_length=200, description="Keep options whose code or name contains this."
+            ),
         ] = None,
     ) -> RawResponse:
         return await services.answers.serve(
@@ -133,6 +135,20 @@ class CodeListController(Controller):
             lambda today: services.reads.versions(key, today=today, at=at, version=version),
         )
 
+    @read_route("/{key:str}/fhir", dict, "The list as an HL7 FHIR R4 CodeSystem")
+    async def fhir(
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        key: PathKey,
+        at: At = None,
+        version: Version = None,
+    ) -> RawResponse:
+        return await services.answers.serve(
+            request.scope,
+            lambda today: services.reads.fhir(key, today=today, at=at, version=version),
+        )
+
     @read_route("/{key:str}/diff", DiffOut, "What changed between two versions")
     async def diff(
         self,
@@ -142,10 +158,13 @@ class CodeListController(Controller):
         at: At = None,
         from_version: Annotated[
             int | None,
-            QueryParameter(name="from", ge=0, le=2**31 - 1, description="Default: to - 1; 0 is empty."),
+            QueryParameter(
+                name="from", ge=0, le=2**31 - 1, description="Default: to - 1; 0 is empty."
+            ),
         ] = None,
         to_version: Annotated[
-            int | None, QueryParameter(name="to", ge=1, le=2**31 - 1, description="Default: latest.")
+            int | None,
+            QueryParameter(name="to", ge=1, le=2**31 - 1, description="Default: latest."),
         ] = None,
     ) -> RawResponse:
         return await services.answers.serve(

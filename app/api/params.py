@@ -28,7 +28,9 @@ At = Annotated[
 ]
 Version = Annotated[
     int | None,
-    QueryParameter(ge=1, le=2**31 - 1, description="The published version to read. Default: latest."),
+    QueryParameter(
+        ge=1, le=2**31 - 1, description="The published version to read. Default: latest."
+    ),
 ]
 Code = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 

@@ -55,6 +55,15 @@ async def insert(connection: AsyncConnection, record: ChangeSetRecord) -> None:
     await connection.execute(sa.insert(changeset).values(**msgspec.structs.asdict(record)))
 
 
+async def replan(connection: AsyncConnection, record: ChangeSetRecord) -> None:
+    """Store a new plan for a change set that is not published yet."""
+    await connection.execute(
+        sa.update(changeset)
+        .where(changeset.c.id == record.id, changeset.c.status == "planned")
+        .values(plan=record.plan, base_versions=record.base_versions)
+    )
+
+
 async def mark_published(connection: AsyncConnection, record: ChangeSetRecord) -> None:
     await connection.execute(
         sa.update(changeset)

@@ -42,8 +42,9 @@ class ChangeSetConflict(Exception):
     """The same id with other content, or a plan whose lists moved on since it was made."""
 
 
-class ChangeSetNotFound(Exception):
-    pass
+class ChangeSetNotFound(LookupError):
+    def __init__(self, changeset_id: str) -> None:
+        super().__init__(f"there is no change set '{changeset_id}'")
 
 
 @dataclass(frozen=True)
@@ -83,45 +84,51 @@ async def submit(
 ) -> Outcome:
     """Plan and store a change set, and publish it too when ``publish`` is set.
 
-    The same id with the same content answers the stored change set (publishing it if asked
-    and not yet done); the same id with other content is a conflict. Raises
+    The same id with the same content answers the stored change set; while it is only planned
+    that also plans it again against the lists as they are now (how an administrator whose
+    plan went stale plans again). The same id with other content is a conflict. Raises
     ``InvalidDocument`` with every rule error; nothing is stored then.
     """
     digest = content_hash(document)
     async with engine.begin() as connection:
         await _lock(connection)
         existing = await changesets.get(connection, document.id)
-        if existing is not None:
-            if existing.content_hash != digest:
-                raise ChangeSetConflict(
-                    f"change set '{document.id}' exists with other content; use a new id"
-                )
-            if publish and existing.status == "planned":
-                return Outcome(await _publish_planned(connection, existing, now), created=False)
+        if existing is not None and existing.content_hash != digest:
+            raise ChangeSetConflict(
+                f"change set '{document.id}' exists with other content; use a new id"
+            )
+        if existing is not None and existing.status == "published":
             return Outcome(existing, created=False)
 
         states = await current_states(connection, referenced_lists(document))
         planned = plan_changeset(document, states)
-        record = ChangeSetRecord(
-            id=document.id,
-            status="planned",
-            release=document.release,
-            reason=document.reason,
-            reference=document.reference,
-            author=author,
-            created_at=now,
-            published_at=None,
-            plan=msgspec.to_builtins(plan_document(planned)),
-            base_versions=_base_versions(document, states),
-            versions=None,
-            seq=None,
-            content_hash=digest,
-            document=msgspec.to_builtins(document),
-        )
-        await changesets.insert(connection, record)
+        plan = msgspec.to_builtins(plan_document(planned))
+        base_versions = _base_versions(document, states)
+        if existing is None:
+            record = ChangeSetRecord(
+                id=document.id,
+                status="planned",
+                release=document.release,
+                reason=document.reason,
+                reference=document.reference,
+                author=author,
+                created_at=now,
+                published_at=None,
+                plan=plan,
+                base_versions=base_versions,
+                versions=None,
+                seq=None,
+                content_hash=digest,
+                document=msgspec.to_builtins(document),
+            )
+            await changesets.insert(connection, record)
+        else:
+            record = existing
+            record.plan, record.base_versions = plan, base_versions
+            await changesets.replan(connection, record)
         if publish:
             await _write(connection, record, planned, now)
-        return Outcome(record, created=True)
+        return Outcome(record, created=existing is None)
 
 
 async def publish(engine: AsyncEngine, changeset_id: str, *, now: datetime) -> ChangeSetRecord:

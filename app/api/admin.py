@@ -1,0 +1,146 @@
+"""Admin endpoints: submit a change set (JSON or YAML), see its plan, publish it, list them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from app.api.auth import admin_access
+from app.api.params import ServicesDep
+from app.domain.documents import MAX_DOCUMENT_BYTES, parse_document
+from app.domain.planning import Plan
+from app.store import changesets
+from app.store.changesets import ChangeSetRecord, Status
+from app.store.publish import ChangeSetNotFound, publish, submit
+
+YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
+JSON_TYPES = {"application/json", ""}
+# Room for a 5 MiB document and then some, so an oversized one gets a precise 422, not a 413.
+MAX_BODY = 2 * MAX_DOCUMENT_BYTES
+
+AnyRequest = Request[Any, Any, Any]
+PathId = FromPath[str]
+
+
+class ChangeSetOut(msgspec.Struct, kw_only=True):
+    id: str
+    status: Status
+    release: str | None
+    reason: str
+    reference: str | None
+    author: str
+    created_at: datetime
+    published_at: datetime | None
+    plan: Plan
+    versions: dict[str, int] | None
+    seq: int | None
+
+    @classmethod
+    def of(cls, record: ChangeSetRecord) -> ChangeSetOut:
+        return cls(
+            id=record.id,
+            status=record.status,
+            release=record.release,
+            reason=record.reason,
+            reference=record.reference,
+            author=record.author,
+            created_at=record.created_at,
+            published_at=record.published_at,
+            plan=msgspec.convert(record.plan, Plan),
+            versions=record.versions,
+            seq=record.seq,
+        )
+
+
+class PublishedOut(msgspec.Struct, kw_only=True):
+    id: str
+    status: Status
+    versions: dict[str, int]
+    seq: int
+
+
+class ChangeSetsOut(msgspec.Struct):
+    changesets: list[ChangeSetOut]
+
+
+def _author(request: AnyRequest) -> str:
+    owner = request.state.get("token_owner")
+    return owner.name if owner is not None else "unknown"
+
+
+class ChangeSetController(Controller):
+    path = "/v1/admin/changesets"
+    tags = ["admin"]
+    guards = [admin_access]
+
+    @post(
+        "/",
+        summary="Submit a change set (JSON or YAML); ?publish=true publishes it too",
+        request_max_body_size=MAX_BODY,
+        status_code=HTTP_201_CREATED,
+    )
+    async def create(
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        publish_now: Annotated[
+            bool, QueryParameter(name="publish", description="Plan and publish in one go.")
+        ] = False,
+    ) -> Response[ChangeSetOut]:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in YAML_TYPES | JSON_TYPES:
+            raise HTTPException(
+                status_code=415,
+                detail=f"Send the change set as application/json or application/yaml, "
+                f"not {media_type}.",
+            )
+        document = parse_document(await request.body(), yaml=media_type in YAML_TYPES)
+        outcome = await submit(
+            services.engine,
+            document,
+            author=_author(request),
+            now=services.clock.now(),
+            publish=publish_now,
+        )
+        if publish_now:
+            await services.catalog.refresh()
+        return Response(
+            ChangeSetOut.of(outcome.record),
+            status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
+        )
+
+    @get("/", summary="All change sets, newest first")
+    async def index(
+        self,
+        services: ServicesDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> ChangeSetsOut:
+        async with services.engine.connect() as connection:
+            records = await changesets.newest_first(connection, limit=limit)
+        return ChangeSetsOut([ChangeSetOut.of(record) for record in records])
+
+    @get("/{changeset_id:str}", summary="One change set with its plan")
+    async def detail(self, services: ServicesDep, changeset_id: PathId) -> ChangeSetOut:
+        async with services.engine.connect() as connection:
+            record = await changesets.get(connection, changeset_id)
+        if record is None:
+            raise ChangeSetNotFound(changeset_id)
+        return ChangeSetOut.of(record)
+
+    @post(
+        "/{changeset_id:str}/publish",
+        summary="Publish a planned change set (409 if its lists moved on since planning)",
+        status_code=HTTP_200_OK,
+    )
+    async def publish(self, services: ServicesDep, changeset_id: PathId) -> PublishedOut:
+        record = await publish(services.engine, changeset_id, now=services.clock.now())
+        await services.catalog.refresh()
+        return PublishedOut(
+            id=record.id, status=record.status, versions=record.versions or {}, seq=record.seq or 0
+        )
