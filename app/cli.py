@@ -16,13 +16,12 @@ from app.clock import Clock
 from app.config import Settings, SettingsError
 from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
-from app.domain.planning import Plan
 from app.render import render_plan
 from app.store import tokens
 from app.store.database import create_engine, migrate
 from app.store.export import export as read_export
 from app.store.export import to_csv
-from app.store.publish import ChangeSetConflict, plan_only, submit
+from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
 from app.store.tokens import SCOPES
 
 T = TypeVar("T")
@@ -121,15 +120,21 @@ def changeset() -> None:
 def plan_command(file: Path) -> None:
     """Print what publishing FILE would change, value by value."""
 
-    async def work(engine: AsyncEngine, _: Settings) -> Plan:
+    async def work(engine: AsyncEngine, _: Settings) -> Preview:
         return await plan_only(engine, _read_document(file))
 
     try:
-        plan = _run(work)
+        preview = _run(work)
     except InvalidDocument as exc:
         _fail_invalid(file, exc)
         return
-    click.echo(render_plan(plan, color=None))
+    stored = preview.stored
+    if stored is not None and not preview.same_content:
+        click.echo(f"Change set '{stored.id}' exists with other content: apply would fail.")
+    elif stored is not None and stored.status == "published":
+        click.echo(f"Change set '{stored.id}' is already published: apply changes nothing.")
+        return
+    click.echo(render_plan(preview.plan))
 
 
 @changeset.command(name="apply")

@@ -56,7 +56,7 @@ def _list(key: str, plan: ListPlan) -> list[str]:
     return [*lines, counts]
 
 
-def render_plan(plan: Plan, *, color: bool | None = None) -> str:
+def render_plan(plan: Plan) -> str:
     """The plan as lines of text; ``click.echo`` drops the colours when not on a terminal."""
     if not plan.lists:
         return "No changes: publishing this change set would create no new version."

@@ -19,7 +19,7 @@ _DURATION = re.compile(
 def _normalise(kind: str, value: Any) -> tuple[Any, str | None]:
     """The stored form of ``value`` for an attribute of type ``kind``, or why it does not fit."""
     if kind == "string":
-        if isinstance(value, str) and len(value) <= 5000:
+        if isinstance(value, str) and len(value) <= 5000 and "\x00" not in value:
             return value, None
         return None, "must be a string of at most 5000 characters"
     if kind == "integer":

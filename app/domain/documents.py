@@ -23,12 +23,17 @@ MAX_OPERATIONS = 10_000
 
 # A code is served as a string and used in URLs and in comma-separated `include=` lists,
 # hence no whitespace, commas or slashes.
-Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s,/]+$")]
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s,/\x00-\x1f\x7f]+$")]
 ListKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 ChangeSetId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
-Name = Annotated[str, Meta(min_length=1, max_length=500)]
-Text = Annotated[str, Meta(max_length=5000)]
-Label = Annotated[str, Meta(min_length=1, max_length=100)]
+# Names are one line; longer texts may have line breaks and tabs but no other control characters
+# (PostgreSQL cannot store NUL, and nothing else has a use in a code list).
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+_MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, Meta(min_length=1, max_length=500, pattern=_ONE_LINE)]
+Text = Annotated[str, Meta(max_length=5000, pattern=_MULTI_LINE)]
+Label = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LINE)]
+Reason = Annotated[str, Meta(min_length=1, max_length=2000, pattern=_MULTI_LINE)]
 SortOrder = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
 
 
@@ -99,10 +104,10 @@ Operation = CreateList | UpdateList | Upsert | SetFields
 
 class ChangeSetDocument(_Input, frozen=True):
     id: ChangeSetId
-    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    reason: Reason
     changes: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     release: Label | None = None
-    reference: Annotated[str, Meta(max_length=2000)] | None = None
+    reference: Text | None = None
 
     def canonical_bytes(self) -> bytes:
         """The document as canonical JSON: equal content gives equal bytes, YAML or JSON."""
@@ -113,10 +118,10 @@ class _Header(_Input, frozen=True):
     """The document without its operations, which are decoded one at a time."""
 
     id: ChangeSetId
-    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    reason: Reason
     changes: Annotated[list[Any], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     release: Label | None = None
-    reference: Annotated[str, Meta(max_length=2000)] | None = None
+    reference: Text | None = None
 
 
 def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:

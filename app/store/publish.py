@@ -273,8 +273,18 @@ async def _write(
             await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
 
 
-async def plan_only(engine: AsyncEngine, document: ChangeSetDocument) -> Plan:
+@dataclass(frozen=True)
+class Preview:
+    plan: Plan
+    stored: ChangeSetRecord | None  # a change set with the same id, if there is one
+    same_content: bool
+
+
+async def plan_only(engine: AsyncEngine, document: ChangeSetDocument) -> Preview:
     """What publishing ``document`` now would change; stores nothing."""
     async with engine.connect() as connection:
+        stored = await changesets.get(connection, document.id)
         states = await current_states(connection, referenced_lists(document))
-    return plan_document(plan_changeset(document, states))
+    plan = plan_document(plan_changeset(document, states))
+    same = stored is not None and stored.content_hash == content_hash(document)
+    return Preview(plan, stored, same)
