@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -112,7 +112,7 @@ async def submit(
                 reason=document.reason,
                 reference=document.reference,
                 author=author,
-                created_at=now,
+                created_at=now.astimezone(UTC),
                 published_at=None,
                 plan=plan,
                 base_versions=base_versions,
@@ -258,7 +258,7 @@ async def _write(
     if feed:
         await connection.execute(sa.insert(change), feed)
     record.status = "published"
-    record.published_at = now
+    record.published_at = now.astimezone(UTC)
     record.versions = versions
     record.seq = seq
     await changesets.mark_published(connection, record)
