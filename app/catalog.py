@@ -59,6 +59,7 @@ class Catalog:
         self._snapshots: SizedLRU[Hashable, ListSnapshot] = SizedLRU(max_bytes)
         self._loading: dict[tuple[str, int], asyncio.Future[ListSnapshot]] = {}
         self._refreshing = asyncio.Lock()
+        self._published = asyncio.Event()
 
     async def refresh(self) -> bool:
         """Re-read what is latest if anything was published since; True if something was."""
@@ -69,7 +70,17 @@ class Catalog:
                     return False
                 self.latest = await queries.latest_versions(connection)
             self.generation = generation
+            # Wake everyone waiting for a publish (long-polling feed readers, webhook delivery).
+            published, self._published = self._published, asyncio.Event()
+            published.set()
             return True
+
+    def next_publish(self) -> asyncio.Event:
+        """An event set when the catalog next learns of a publish.
+
+        Take it *before* looking for changes, then wait on it: a publish in between sets it.
+        """
+        return self._published
 
     def head(self, key: str) -> ListVersion:
         found = self.latest.get(key)

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.http.fastpath import AnswerCache
 from app.reads import Reads
 from app.store.database import create_engine
+from app.sync.listener import listen_for_publishes
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ class Services:
     async def start(self) -> None:
         await self.catalog.refresh()
         self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
+        if self.engine.dialect.name == "postgresql":
+            self._tasks.append(
+                asyncio.create_task(listen_for_publishes(self.engine.url, self.catalog.refresh))
+            )
 
     async def stop(self) -> None:
         for task in self._tasks:

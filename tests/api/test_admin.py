@@ -27,7 +27,9 @@ async def admin(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppClie
         yield client
 
 
-def rename(changeset_id: str, code: str = "10", name: str = "Ferie og fridage") -> dict[str, object]:
+def rename(
+    changeset_id: str, code: str = "10", name: str = "Ferie og fridage"
+) -> dict[str, object]:
     return {
         "id": changeset_id,
         "release": "2026-1",
@@ -53,7 +55,11 @@ async def test_submit_plans_then_publish_publishes(admin: AppClient) -> None:
     plan = body["plan"]["lists"]["fravaer"]
     assert (plan["base_version"], plan["new_version"]) == (3, 4)
     assert plan["changed"] == [
-        {"code": "10", "name": "Ferie og fridage", "fields": {"name": {"from": "Ferie", "to": "Ferie og fridage"}}}
+        {
+            "code": "10",
+            "name": "Ferie og fridage",
+            "fields": {"name": {"from": "Ferie", "to": "Ferie og fridage"}},
+        }
     ]
     assert plan["added"] == plan["deactivated"] == plan["reactivated"] == []
     # Nothing is visible before publishing.
@@ -61,7 +67,12 @@ async def test_submit_plans_then_publish_publishes(admin: AppClient) -> None:
 
     published = await admin.post("/v1/admin/changesets/r1/publish")
     assert published.status_code == 200
-    assert published.json() == {"id": "r1", "status": "published", "versions": {"fravaer": 4}, "seq": 62}
+    assert published.json() == {
+        "id": "r1",
+        "status": "published",
+        "versions": {"fravaer": 4},
+        "seq": 62,
+    }
     assert (await admin.get("/v1/codelists/fravaer/values/10")).json()["name"] == "Ferie og fridage"
     again = await admin.post("/v1/admin/changesets/r1/publish")
     assert (again.status_code, again.json()) == (200, published.json())
@@ -69,7 +80,11 @@ async def test_submit_plans_then_publish_publishes(admin: AppClient) -> None:
     detail = (await admin.get("/v1/admin/changesets/r1")).json()
     assert detail["status"] == "published"
     assert detail["published_at"] is not None
-    assert (detail["release"], detail["reason"], detail["reference"]) == ("2026-1", "Nyt navn", "test")
+    assert (detail["release"], detail["reason"], detail["reference"]) == (
+        "2026-1",
+        "Nyt navn",
+        "test",
+    )
     versions = (await admin.get("/v1/codelists/fravaer/versions")).json()["versions"]
     assert versions[-1]["changeset"] == "r1" and versions[-1]["release"] == "2026-1"
 
@@ -82,7 +97,11 @@ async def test_yaml_and_publish_in_one_go(admin: AppClient) -> None:
     body = response.json()
     assert body["status"] == "published"
     assert body["versions"] == {"fravaer": 4, "kontaktgruppe": 4, "tilmeldekategori": 4}
-    assert [c["code"] for c in body["plan"]["lists"]["fravaer"]["reactivated"]] == ["59", "60", "62"]
+    assert [c["code"] for c in body["plan"]["lists"]["fravaer"]["reactivated"]] == [
+        "59",
+        "60",
+        "62",
+    ]
     options = (await admin.get("/v1/codelists/fravaer/options?at=2025-06-30")).json()
     assert {"59", "60", "62"} <= {o["code"] for o in options["options"]}
 
@@ -90,26 +109,42 @@ async def test_yaml_and_publish_in_one_go(admin: AppClient) -> None:
 async def test_same_id_same_content_is_200_other_content_409(admin: AppClient) -> None:
     first = await admin.post("/v1/admin/changesets", json=rename("r2"))
     assert first.status_code == 201
-    same = await admin.post("/v1/admin/changesets", content=json.dumps(rename("r2")).encode(), headers={"Content-Type": "application/json"})
+    same = await admin.post(
+        "/v1/admin/changesets",
+        content=json.dumps(rename("r2")).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert same.status_code == 200
     assert same.json()["id"] == "r2"
     as_yaml = (
         b"id: r2\nrelease: '2026-1'\nreason: Nyt navn\nreference: test\nchanges:\n"
         b"  - {op: set, list: fravaer, codes: ['10'], fields: {name: Ferie og fridage}}\n"
     )
-    assert (await admin.post("/v1/admin/changesets", content=as_yaml, headers=YAML)).status_code == 200
+    assert (
+        await admin.post("/v1/admin/changesets", content=as_yaml, headers=YAML)
+    ).status_code == 200
     other = await admin.post("/v1/admin/changesets", json=rename("r2", name="Noget andet"))
     assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
     published = await admin.post("/v1/admin/changesets/r2/publish")
     assert published.status_code == 200
-    assert (await admin.post("/v1/admin/changesets?publish=true", json=rename("r2"))).status_code == 200
-    assert (await admin.post("/v1/admin/changesets", json=rename("r2", name="x"))).status_code == 409
+    assert (
+        await admin.post("/v1/admin/changesets?publish=true", json=rename("r2"))
+    ).status_code == 200
+    assert (
+        await admin.post("/v1/admin/changesets", json=rename("r2", name="x"))
+    ).status_code == 409
 
 
-async def test_publishing_a_stale_plan_is_409_and_writes_nothing(admin: AppClient, seeded: AsyncEngine) -> None:
-    assert (await admin.post("/v1/admin/changesets", json=rename("a", "10", "A"))).status_code == 201
-    assert (await admin.post("/v1/admin/changesets", json=rename("b", "11", "B"))).status_code == 201
+async def test_publishing_a_stale_plan_is_409_and_writes_nothing(
+    admin: AppClient, seeded: AsyncEngine
+) -> None:
+    assert (
+        await admin.post("/v1/admin/changesets", json=rename("a", "10", "A"))
+    ).status_code == 201
+    assert (
+        await admin.post("/v1/admin/changesets", json=rename("b", "11", "B"))
+    ).status_code == 201
     assert (await admin.post("/v1/admin/changesets/b/publish")).status_code == 200
     before = await counts(seeded)
     stale = await admin.post("/v1/admin/changesets/a/publish")
@@ -131,11 +166,25 @@ async def test_invalid_document_is_422_with_every_error_and_stores_nothing(
         "id": "bad",
         "reason": "x",
         "changes": [
-            {"op": "set", "list": "kontaktgruppe", "codes": ["26", "28", "27"], "fields": {"active": False}},
+            {
+                "op": "set",
+                "list": "kontaktgruppe",
+                "codes": ["26", "28", "27"],
+                "fields": {"active": False},
+            },
             {"op": "set", "list": "fravaer", "codes": ["59"], "fields": {"valid_to": "2000-01-01"}},
-            {"op": "upsert", "list": "slettepolitik", "values": [
-                {"code": "10", "name": "Ny", "valid_from": "2026-01-01", "attributes": {"retention_period": "6 år"}}
-            ]},
+            {
+                "op": "upsert",
+                "list": "slettepolitik",
+                "values": [
+                    {
+                        "code": "10",
+                        "name": "Ny",
+                        "valid_from": "2026-01-01",
+                        "attributes": {"retention_period": "6 år"},
+                    }
+                ],
+            },
         ],
     }
     response = await admin.post("/v1/admin/changesets?publish=true", json=document)
@@ -144,7 +193,10 @@ async def test_invalid_document_is_422_with_every_error_and_stores_nothing(
     body = response.json()
     assert (body["status"], body["title"]) == (422, "Invalid change set")
     assert body["errors"] == [
-        {"path": "changes[0].codes[2]", "message": "code '27' does not exist in list 'kontaktgruppe'"},
+        {
+            "path": "changes[0].codes[2]",
+            "message": "code '27' does not exist in list 'kontaktgruppe'",
+        },
         {
             "path": "changes[2].values[0].attributes.retention_period",
             "message": "attribute 'retention_period' must be an ISO 8601 duration such as P6Y, P6M or P1Y6M",
@@ -171,12 +223,16 @@ async def test_list_newest_first(admin: AppClient, clock: FixedClock) -> None:
     listed = (await admin.get("/v1/admin/changesets")).json()["changesets"]
     assert [c["id"] for c in listed[:2]] == ["second", "first"]
     assert len(listed) == 8  # the 6 of the seed too
-    assert [c["id"] for c in (await admin.get("/v1/admin/changesets?limit=1")).json()["changesets"]] == ["second"]
+    assert [
+        c["id"] for c in (await admin.get("/v1/admin/changesets?limit=1")).json()["changesets"]
+    ] == ["second"]
 
 
 async def test_admin_needs_a_token_with_scope_admin(seeded: AsyncEngine, clock: FixedClock) -> None:
     async with seeded.begin() as connection:
-        reader = await tokens.create(connection, name="reader", scopes=["read", "sync"], now=clock.now())
+        reader = await tokens.create(
+            connection, name="reader", scopes=["read", "sync"], now=clock.now()
+        )
     async with app_client(seeded, clock) as client:
         for method, path in [
             ("POST", "/v1/admin/changesets"),
@@ -187,14 +243,20 @@ async def test_admin_needs_a_token_with_scope_admin(seeded: AsyncEngine, clock: 
             anonymous = await client.request(method, path, json=rename("x"))
             assert anonymous.status_code == 401, path
             assert anonymous.headers["content-type"] == "application/problem+json"
-            wrong = await client.request(method, path, json=rename("x"), headers={"Authorization": f"Bearer {reader}"})
+            wrong = await client.request(
+                method, path, json=rename("x"), headers={"Authorization": f"Bearer {reader}"}
+            )
             assert wrong.status_code == 403, path
             garbage = await client.request(method, path, headers={"Authorization": "Basic abc"})
             assert garbage.status_code == 401
 
 
 async def test_unsupported_media_type(admin: AppClient) -> None:
-    response = await admin.post("/v1/admin/changesets", content=b"id=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await admin.post(
+        "/v1/admin/changesets",
+        content=b"id=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
 
 
@@ -205,13 +267,30 @@ async def test_fhir_code_system(admin: AppClient) -> None:
     resource = response.json()
     assert resource["resourceType"] == "CodeSystem"
     assert (resource["id"], resource["version"], resource["count"]) == ("fravaer", "2", 13)
-    assert {p["code"] for p in resource["property"]} >= {"status", "inactive", "notSelectable", "effectiveDate"}
-    concept = {c["code"]: {p["code"]: next(v for k, v in p.items() if k.startswith("value")) for p in c["property"]} for c in resource["concept"]}
+    assert {p["code"] for p in resource["property"]} >= {
+        "status",
+        "inactive",
+        "notSelectable",
+        "effectiveDate",
+    }
+    concept = {
+        c["code"]: {
+            p["code"]: next(v for k, v in p.items() if k.startswith("value")) for p in c["property"]
+        }
+        for c in resource["concept"]
+    }
     assert concept["59"]["status"] == "retired"
     assert concept["59"]["inactive"] is True
     assert concept["59"]["notSelectable"] is True
     assert concept["59"]["retirementDate"] == "2025-07-01"
-    assert concept["1"] == {"status": "active", "inactive": False, "notSelectable": False, "effectiveDate": "2014-01-01"}
-    revalidated = await admin.get("/v1/codelists/fravaer/fhir?version=2&at=2025-07-01", headers={"If-None-Match": response.headers["etag"]})
+    assert concept["1"] == {
+        "status": "active",
+        "inactive": False,
+        "notSelectable": False,
+        "effectiveDate": "2014-01-01",
+    }
+    revalidated = await admin.get(
+        "/v1/codelists/fravaer/fhir?version=2&at=2025-07-01",
+        headers={"If-None-Match": response.headers["etag"]},
+    )
     assert revalidated.status_code == 304
-

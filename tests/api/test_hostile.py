@@ -30,7 +30,9 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table: "nothing stored" means this is unchanged."""
     async with engine.connect() as connection:
         return {
-            table.name: sorted(map(tuple, (await connection.execute(sa.select(table))).all()), key=repr)
+            table.name: sorted(
+                map(tuple, (await connection.execute(sa.select(table))).all()), key=repr
+            )
             for table in metadata.sorted_tables
         }
 
@@ -40,7 +42,11 @@ def upserts(count: int) -> dict[str, object]:
         "id": f"many-{count}",
         "reason": "many operations",
         "changes": [
-            {"op": "upsert", "list": "fravaer", "values": [{"code": f"x{i}", "name": f"Værdi {i}", "valid_from": "2026-01-01"}]}
+            {
+                "op": "upsert",
+                "list": "fravaer",
+                "values": [{"code": f"x{i}", "name": f"Værdi {i}", "valid_from": "2026-01-01"}],
+            }
             for i in range(count)
         ],
     }
@@ -50,30 +56,106 @@ JSON_CASES: list[tuple[str, bytes]] = [
     ("not json", b"{id: "),
     ("not an object", b"[1, 2, 3]"),
     ("wrong types", json.dumps({"id": 5, "reason": ["x"], "changes": "all"}).encode()),
-    ("unknown top-level field", json.dumps({"id": "x", "reason": "r", "changes": [], "drop": "table"}).encode()),
+    (
+        "unknown top-level field",
+        json.dumps({"id": "x", "reason": "r", "changes": [], "drop": "table"}).encode(),
+    ),
     (
         "unknown op field",
-        json.dumps({"id": "x", "reason": "r", "changes": [{"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"active": False}, "sql": "1=1"}]}).encode(),
+        json.dumps(
+            {
+                "id": "x",
+                "reason": "r",
+                "changes": [
+                    {
+                        "op": "set",
+                        "list": "fravaer",
+                        "codes": ["1"],
+                        "fields": {"active": False},
+                        "sql": "1=1",
+                    }
+                ],
+            }
+        ).encode(),
     ),
     (
         "NUL in a name",
-        json.dumps({"id": "x", "reason": "r", "changes": [{"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "a\u0000b"}}]}).encode(),
+        json.dumps(
+            {
+                "id": "x",
+                "reason": "r",
+                "changes": [
+                    {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "a\u0000b"}}
+                ],
+            }
+        ).encode(),
     ),
-    ("lone surrogate", b'{"id": "x", "reason": "\\ud800", "changes": [{"op": "update_list", "list": "fravaer", "name": "x"}]}'),
+    (
+        "lone surrogate",
+        b'{"id": "x", "reason": "\\ud800", "changes": [{"op": "update_list", "list": "fravaer", "name": "x"}]}',
+    ),
     ("invalid utf-8", b'{"id": "x", "reason": "\xff\xfe", "changes": []}'),
-    ("SQL in a list key", json.dumps({"id": "x", "reason": "r", "changes": [{"op": "create_list", "list": "a'; DROP TABLE change; --", "name": "x"}]}).encode()),
-    ("SQL in an id", json.dumps({"id": "x'; DELETE FROM changeset; --", "reason": "r", "changes": [{"op": "update_list", "list": "fravaer", "name": "x"}]}).encode()),
-    ("huge number", json.dumps({"id": "x", "reason": "r", "changes": [{"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"sort_order": 10**30}}]}).encode()),
+    (
+        "SQL in a list key",
+        json.dumps(
+            {
+                "id": "x",
+                "reason": "r",
+                "changes": [
+                    {"op": "create_list", "list": "a'; DROP TABLE change; --", "name": "x"}
+                ],
+            }
+        ).encode(),
+    ),
+    (
+        "SQL in an id",
+        json.dumps(
+            {
+                "id": "x'; DELETE FROM changeset; --",
+                "reason": "r",
+                "changes": [{"op": "update_list", "list": "fravaer", "name": "x"}],
+            }
+        ).encode(),
+    ),
+    (
+        "huge number",
+        json.dumps(
+            {
+                "id": "x",
+                "reason": "r",
+                "changes": [
+                    {
+                        "op": "set",
+                        "list": "fravaer",
+                        "codes": ["1"],
+                        "fields": {"sort_order": 10**30},
+                    }
+                ],
+            }
+        ).encode(),
+    ),
     ("nested too deep", b"[" * 100_000 + b"]" * 100_000),
 ]
 
 YAML_CASES: list[tuple[str, bytes]] = [
     ("malformed yaml", b"id: [unclosed\nreason: {"),
     ("yaml tabs", b"id: x\n\treason: r"),
-    ("yaml with a python tag", b"id: !!python/object/apply:os.system ['true']\nreason: r\nchanges: []"),
-    ("yaml alias bomb", b"a: &a ['x','x','x','x','x','x','x','x','x']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nid: x\nreason: r\nchanges: [*d]"),
-    ("impossible date", b"id: x\nreason: r\nchanges:\n  - {op: set, list: fravaer, codes: ['1'], fields: {valid_to: 2025-02-30}}"),
-    ("unquoted numeric code", b"id: x\nreason: r\nchanges:\n  - {op: set, list: fravaer, codes: [59], fields: {active: false}}"),
+    (
+        "yaml with a python tag",
+        b"id: !!python/object/apply:os.system ['true']\nreason: r\nchanges: []",
+    ),
+    (
+        "yaml alias bomb",
+        b"a: &a ['x','x','x','x','x','x','x','x','x']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nid: x\nreason: r\nchanges: [*d]",
+    ),
+    (
+        "impossible date",
+        b"id: x\nreason: r\nchanges:\n  - {op: set, list: fravaer, codes: ['1'], fields: {valid_to: 2025-02-30}}",
+    ),
+    (
+        "unquoted numeric code",
+        b"id: x\nreason: r\nchanges:\n  - {op: set, list: fravaer, codes: [59], fields: {active: false}}",
+    ),
 ]
 
 
@@ -96,20 +178,26 @@ async def test_hostile_yaml(admin: AppClient, seeded: AsyncEngine, case: str, bo
     assert await snapshot(seeded) == before
 
 
-async def test_six_mib_document_is_refused_with_its_reason(admin: AppClient, seeded: AsyncEngine) -> None:
+async def test_six_mib_document_is_refused_with_its_reason(
+    admin: AppClient, seeded: AsyncEngine
+) -> None:
     before = await snapshot(seeded)
     body = json.dumps({"id": "big", "reason": "x" * (6 * 1024 * 1024), "changes": []}).encode()
     assert len(body) > MAX_DOCUMENT_BYTES
     response = await admin.post(URL, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert "limit is 5 MiB" in response.json()["errors"][0]["message"]
-    far_too_big = await admin.post(URL, content=b" " * (12 * 1024 * 1024), headers={"Content-Type": "application/json"})
+    far_too_big = await admin.post(
+        URL, content=b" " * (12 * 1024 * 1024), headers={"Content-Type": "application/json"}
+    )
     assert far_too_big.status_code == 413
     assert far_too_big.headers["content-type"] == "application/problem+json"
     assert await snapshot(seeded) == before
 
 
-async def test_ten_thousand_operations_are_accepted_one_more_is_not(admin: AppClient, seeded: AsyncEngine) -> None:
+async def test_ten_thousand_operations_are_accepted_one_more_is_not(
+    admin: AppClient, seeded: AsyncEngine
+) -> None:
     before = await snapshot(seeded)
     too_many = await admin.post(URL, json=upserts(MAX_OPERATIONS + 1))
     assert too_many.status_code == 422
@@ -122,7 +210,9 @@ async def test_ten_thousand_operations_are_accepted_one_more_is_not(admin: AppCl
     assert next(c for c in listed if c["key"] == "fravaer")["value_count"] == 13 + MAX_OPERATIONS
 
 
-async def test_unicode_and_sql_looking_names_are_stored_verbatim(admin: AppClient, seeded: AsyncEngine) -> None:
+async def test_unicode_and_sql_looking_names_are_stored_verbatim(
+    admin: AppClient, seeded: AsyncEngine
+) -> None:
     names = {
         "u1": "Ærø, Øresund & Åbenrå — „citat“ 🇩🇰",
         "u2": "Robert'); DROP TABLE value_revision;--",
@@ -132,7 +222,14 @@ async def test_unicode_and_sql_looking_names_are_stored_verbatim(admin: AppClien
         "id": "unicode",
         "reason": "Ünïcödé ✓",
         "changes": [
-            {"op": "upsert", "list": "fravaer", "values": [{"code": code, "name": name, "valid_from": "2020-01-01"} for code, name in names.items()]}
+            {
+                "op": "upsert",
+                "list": "fravaer",
+                "values": [
+                    {"code": code, "name": name, "valid_from": "2020-01-01"}
+                    for code, name in names.items()
+                ],
+            }
         ],
     }
     response = await admin.post(URL, json=document)

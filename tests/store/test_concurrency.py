@@ -22,8 +22,19 @@ def rename(index: int) -> ChangeSetDocument:
             "id": f"rename-{index}",
             "reason": "concurrency",
             "changes": [
-                {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": f"Navn {index}"}},
-                {"op": "upsert", "list": "kontaktgruppe", "values": [{"code": f"c{index}", "name": f"Ny {index}", "valid_from": "2026-01-01"}]},
+                {
+                    "op": "set",
+                    "list": "fravaer",
+                    "codes": ["1"],
+                    "fields": {"name": f"Navn {index}"},
+                },
+                {
+                    "op": "upsert",
+                    "list": "kontaktgruppe",
+                    "values": [
+                        {"code": f"c{index}", "name": f"Ny {index}", "valid_from": "2026-01-01"}
+                    ],
+                },
             ],
         }
     )
@@ -31,11 +42,15 @@ def rename(index: int) -> ChangeSetDocument:
 
 async def feed(engine: AsyncEngine) -> list[sa.Row[tuple[int, str, str, int]]]:
     async with engine.connect() as connection:
-        query = sa.select(change.c.seq, change.c.list_key, change.c.code, change.c.version).order_by(change.c.seq)
+        query = sa.select(
+            change.c.seq, change.c.list_key, change.c.code, change.c.version
+        ).order_by(change.c.seq)
         return list((await connection.execute(query)).all())
 
 
-async def test_plans_on_the_same_base_have_exactly_one_winner(seeded: AsyncEngine, clock: FixedClock) -> None:
+async def test_plans_on_the_same_base_have_exactly_one_winner(
+    seeded: AsyncEngine, clock: FixedClock
+) -> None:
     for index in range(WRITERS):
         await submit(seeded, rename(index), author="admin", now=clock.now(), publish=False)
     before = await feed(seeded)
@@ -63,14 +78,17 @@ async def test_simultaneous_publishes_all_land_in_order_with_no_gaps(
 ) -> None:
     before = await feed(seeded)
     outcomes = await asyncio.gather(
-        *(submit(seeded, rename(index), author="admin", now=clock.now(), publish=True) for index in range(WRITERS))
+        *(
+            submit(seeded, rename(index), author="admin", now=clock.now(), publish=True)
+            for index in range(WRITERS)
+        )
     )
     versions = sorted(outcome.record.versions["kontaktgruppe"] for outcome in outcomes)  # type: ignore[index]
     assert versions == list(range(4, 4 + WRITERS))  # each on the one before: none lost a base
 
     after = await feed(seeded)
     assert [row.seq for row in after] == list(range(1, len(after) + 1))
-    new = after[len(before):]
+    new = after[len(before) :]
     assert len(new) == 2 * WRITERS
     # Feed order is commit order: list versions only ever grow along the feed.
     for key in ("fravaer", "kontaktgruppe"):
@@ -79,6 +97,8 @@ async def test_simultaneous_publishes_all_land_in_order_with_no_gaps(
     # No value was lost: every new contact group is there, at the latest version.
     async with seeded.connect() as connection:
         head = (await queries.latest_versions(connection))["kontaktgruppe"]
-        codes = {value.code for value in await queries.values_at(connection, head.list_id, head.version)}
+        codes = {
+            value.code for value in await queries.values_at(connection, head.list_id, head.version)
+        }
     assert {f"c{index}" for index in range(WRITERS)} <= codes
     assert head.version == 3 + WRITERS

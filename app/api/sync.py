@@ -1,0 +1,95 @@
+"""Sync endpoints: the change feed (with long-polling) and the full export."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, get, route
+from litestar.enums import HttpMethod
+from litestar.openapi import ResponseSpec
+from litestar.params import QueryParameter
+
+from app.api.auth import sync_access
+from app.api.params import ServicesDep
+from app.http.answer import Answer
+from app.http.raw import RawResponse
+from app.reads import EPOCH
+from app.store import feed
+from app.store.export import Export, export, to_csv
+from app.store.feed import Change
+
+MAX_LIMIT = 5000
+MAX_WAIT = 30
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ChangesOut(msgspec.Struct, kw_only=True):
+    changes: list[Change]
+    next_after: int
+    has_more: bool
+
+
+@get("/v1/changes", tags=["sync"], summary="The change feed, by cursor", guards=[sync_access])
+async def changes(
+    services: ServicesDep,
+    after: Annotated[int, QueryParameter(ge=0, description="Entries with seq > after.")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
+    list_key: Annotated[
+        str | None, QueryParameter(name="list", max_length=64, description="One list only.")
+    ] = None,
+    wait: Annotated[
+        float,
+        QueryParameter(ge=0, le=MAX_WAIT, description="Seconds to wait for a publish if none."),
+    ] = 0,
+) -> Response[ChangesOut]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        published = services.catalog.next_publish()  # before reading: no publish slips by
+        async with services.engine.connect() as connection:
+            entries, has_more = await feed.page(
+                connection, after=after, limit=limit, list_key=list_key
+            )
+        remaining = deadline - loop.time()
+        if entries or remaining <= 0:
+            break
+        try:
+            await asyncio.wait_for(published.wait(), timeout=remaining)
+        except TimeoutError:
+            remaining = 0
+    next_after = entries[-1].seq if entries else after
+    return Response(
+        ChangesOut(changes=entries, next_after=next_after, has_more=has_more), headers=NO_STORE
+    )
+
+
+@route(
+    "/v1/export",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    tags=["sync"],
+    summary="Every list with every value and its history, and the feed position to go on from",
+    guards=[sync_access],
+    responses={200: ResponseSpec(data_container=Export, description="JSON, or CSV")},
+)
+async def export_all(
+    request: Request[Any, Any, Any],
+    services: ServicesDep,
+    format: Annotated[
+        Literal["json", "csv"], QueryParameter(description="csv: one row per value")
+    ] = "json",
+) -> RawResponse:
+    async def build(_: object) -> Answer:
+        data = await export(services.engine)
+        published = max((item.published_at for item in data.codelists), default=EPOCH)
+        if format == "csv":
+            return Answer(
+                to_csv(data).encode(),
+                last_modified=published,
+                media_type=b"text/csv; charset=utf-8",
+            )
+        return Answer(msgspec.json.encode(data), last_modified=published)
+
+    # Keyed by the publish generation like every read: repeated exports cost nothing.
+    return await services.answers.serve(request.scope, build)
