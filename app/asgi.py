@@ -16,6 +16,7 @@ from app.api.admin import ChangeSetController
 from app.api.codelists import CodeListController, validate_many
 from app.api.errors import problem_details_plugin
 from app.api.service import docs, live, ready
+from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
 from app.config import Settings
 from app.http.cors import CORSMiddleware
@@ -39,6 +40,7 @@ def create_litestar(services: Services) -> Litestar:
             ChangeSetController,
             changes,
             export_all,
+            SubscriptionController,
             live,
             ready,
             docs,

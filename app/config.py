@@ -20,6 +20,9 @@ _ENVIRONMENT = {
     "CODELISTS_CACHE_MB": "cache_mb",
     "CODELISTS_POLL_SECONDS": "poll_seconds",
     "CODELISTS_SECRET_KEY": "secret_key",
+    "CODELISTS_SECRET_KEY_FILE": "secret_key_file",
+    "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
+    "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
 }
 
@@ -40,9 +43,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How often a replica checks for publishes by others when it cannot LISTEN (SQLite), and
     # the safety net next to LISTEN on PostgreSQL.
     poll_seconds: Annotated[float, Meta(gt=0, le=3600)] = 1.0
-    # Key for encrypting webhook secrets at rest; without it a key is derived per database
-    # file, which is fine for the embedded default but not for production.
+    # Key for encrypting webhook secrets at rest (they must be readable to sign, so they are
+    # encrypted, not hashed). Without it a random key is kept in ``secret_key_file``, created
+    # on first use: fine for one machine; replicas must share CODELISTS_SECRET_KEY.
     secret_key: str | None = None
+    secret_key_file: str = "codelists.key"  # noqa: S105 - a file name, not a secret
+    # First retry delay of a failed webhook delivery; doubles per attempt, up to 10 minutes.
+    webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
+    webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
     log_level: str = "INFO"
 
     @classmethod

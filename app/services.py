@@ -17,6 +17,8 @@ from app.http.fastpath import AnswerCache
 from app.reads import Reads
 from app.store.database import create_engine
 from app.sync.listener import listen_for_publishes
+from app.sync.secrets import SecretBox
+from app.sync.webhooks import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ class Services:
     reads: Reads
     answers: AnswerCache
     auth: Authenticator
+    secrets: SecretBox
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -55,24 +58,31 @@ class Services:
             reads=Reads(catalog, clock),
             answers=answers,
             auth=Authenticator(engine),
+            secrets=SecretBox(settings),
         )
 
     async def start(self) -> None:
         await self.catalog.refresh()
         self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
+        worker = DeliveryWorker(self.engine, self.catalog, self.secrets, self.settings)
+        self._tasks.append(asyncio.create_task(worker.run()))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(
                 asyncio.create_task(listen_for_publishes(self.engine.url, self.catalog.refresh))
             )
 
     async def stop(self) -> None:
+        await self.stop_background_work()
+        await self.engine.dispose()
+
+    async def stop_background_work(self) -> None:
+        """Stop polling, listening and delivering (the app still answers requests)."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        await self.engine.dispose()
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""

@@ -15,6 +15,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from app.api.subscriptions import SubscriptionNotFound
 from app.catalog import UnknownList, UnknownVersion
 from app.domain.errors import FieldError, InvalidDocument, InvalidRequest
 from app.reads import BadParameter, UnknownCode
@@ -111,6 +112,7 @@ _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     UnknownVersion: _not_found,
     UnknownCode: _not_found,
     ChangeSetNotFound: _not_found,
+    SubscriptionNotFound: _not_found,
     ChangeSetConflict: _conflict,
     Exception: _unexpected,
 }

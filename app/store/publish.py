@@ -29,7 +29,7 @@ from app.domain.planning import (
     referenced_lists,
 )
 from app.domain.values import Value
-from app.store import changesets
+from app.store import changesets, subscriptions
 from app.store.changesets import ChangeSetRecord
 from app.store.queries import current_states, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
@@ -257,6 +257,7 @@ async def _write(
             )
     if feed:
         await connection.execute(sa.insert(change), feed)
+        await subscriptions.enqueue(connection, feed, now)
     record.status = "published"
     record.published_at = now.astimezone(UTC)
     record.versions = versions

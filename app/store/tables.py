@@ -138,6 +138,37 @@ publish_lock = sa.Table(
     sa.Column("generation", sa.BigInteger, nullable=False),
 )
 
+subscription = sa.Table(
+    "subscription",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("lists", sa.JSON),  # null: every list
+    # Encrypted, not hashed: deliveries must sign with it (app/sync/secrets.py).
+    sa.Column("secret_encrypted", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    # While set and in the future, one delivery worker is sending this subscription's next batch.
+    sa.Column("lease_until", UTCDateTime),
+)
+
+# The outbox: written in the publishing transaction, one row per batch per subscription.
+delivery = sa.Table(
+    "delivery",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("subscription_id", sa.String(36), sa.ForeignKey("subscription.id"), nullable=False),
+    sa.Column("first_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, delivered
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Index("ix_delivery_pending", "subscription_id", "status", "first_seq"),
+)
+
 api_token = sa.Table(
     "api_token",
     metadata,

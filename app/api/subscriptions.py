@@ -1,0 +1,143 @@
+"""Webhook subscriptions (scope admin): create one, list them, see its delivery log, end it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import Controller, Response, delete, get, post
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_201_CREATED
+
+from app.api.auth import admin_access
+from app.api.params import ServicesDep
+from app.domain.documents import ListKey
+from app.domain.errors import FieldError, InvalidRequest
+from app.store import subscriptions
+from app.store.subscriptions import DeliveryStatus, Subscription
+from app.sync.secrets import new_secret
+
+PathId = FromPath[str]
+
+
+class NewSubscription(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    lists: Annotated[list[ListKey], msgspec.Meta(min_length=1, max_length=1000)] | None = None
+
+
+class CreatedSubscription(msgspec.Struct, kw_only=True):
+    id: str
+    url: str
+    secret: str  # shown once, here; stored encrypted
+    lists: list[str] | None
+
+
+class SubscriptionOut(msgspec.Struct, kw_only=True):
+    id: str
+    url: str
+    lists: list[str] | None
+    created_at: datetime
+    active: bool
+
+    @classmethod
+    def of(cls, record: Subscription) -> SubscriptionOut:
+        return cls(
+            id=record.id,
+            url=record.url,
+            lists=record.lists,
+            created_at=record.created_at,
+            active=record.active,
+        )
+
+
+class SubscriptionsOut(msgspec.Struct):
+    subscriptions: list[SubscriptionOut]
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True):
+    id: str
+    first_seq: int
+    last_seq: int
+    attempts: int
+    status: DeliveryStatus
+    last_error: str | None
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveriesOut(msgspec.Struct):
+    deliveries: list[DeliveryOut]
+
+
+class SubscriptionNotFound(LookupError):
+    def __init__(self, subscription_id: str) -> None:
+        super().__init__(f"there is no subscription '{subscription_id}'")
+
+
+def _check(body: NewSubscription, known_lists: set[str]) -> None:
+    errors = []
+    parts = urlsplit(body.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        errors.append(FieldError("url", "must be an absolute http:// or https:// URL"))
+    for index, key in enumerate(body.lists or []):
+        if key not in known_lists:
+            errors.append(FieldError(f"lists[{index}]", f"list '{key}' does not exist"))
+    if errors:
+        raise InvalidRequest(errors)
+
+
+class SubscriptionController(Controller):
+    path = "/v1/admin/subscriptions"
+    tags = ["sync"]
+    guards = [admin_access]
+
+    @post("/", summary="Subscribe a URL to signed webhooks", status_code=HTTP_201_CREATED)
+    async def create(self, services: ServicesDep, data: NewSubscription) -> CreatedSubscription:
+        _check(data, set(services.catalog.latest))
+        secret = new_secret()
+        async with services.engine.begin() as connection:
+            record = await subscriptions.create(
+                connection,
+                url=data.url,
+                lists=sorted(set(data.lists)) if data.lists else None,
+                sealed=services.secrets.seal(secret),
+                now=services.clock.now(),
+            )
+        return CreatedSubscription(id=record.id, url=record.url, secret=secret, lists=record.lists)
+
+    @get("/", summary="Active subscriptions (without their secrets)")
+    async def index(self, services: ServicesDep) -> SubscriptionsOut:
+        async with services.engine.connect() as connection:
+            records = await subscriptions.all_active(connection)
+        return SubscriptionsOut([SubscriptionOut.of(record) for record in records])
+
+    @get("/{subscription_id:str}/deliveries", summary="The delivery log of a subscription")
+    async def deliveries(self, services: ServicesDep, subscription_id: PathId) -> DeliveriesOut:
+        async with services.engine.connect() as connection:
+            if await subscriptions.get(connection, subscription_id) is None:
+                raise SubscriptionNotFound(subscription_id)
+            records = await subscriptions.deliveries_of(connection, subscription_id)
+        return DeliveriesOut(
+            [
+                DeliveryOut(
+                    id=r.id,
+                    first_seq=r.first_seq,
+                    last_seq=r.last_seq,
+                    attempts=r.attempts,
+                    status=r.status,
+                    last_error=r.last_error,
+                    next_attempt_at=r.next_attempt_at,
+                    delivered_at=r.delivered_at,
+                )
+                for r in records
+            ]
+        )
+
+    @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
+    async def end(self, services: ServicesDep, subscription_id: PathId) -> Response[None]:
+        async with services.engine.begin() as connection:
+            if not await subscriptions.deactivate(connection, subscription_id):
+                raise SubscriptionNotFound(subscription_id)
+        return Response(None, status_code=204)

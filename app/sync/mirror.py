@@ -1,0 +1,477 @@
+"""The reference sync client: a local SQLite copy kept up to date from the public sync endpoints.
+
+It is the proof that the feed is enough. The export is a consistent starting point with the
+``seq`` it matches; the feed after that ``seq`` has every value change in commit order. Each
+page of the feed is applied together with the new cursor in one local transaction, so an
+interruption (a crash, Ctrl-C, a dropped connection) leaves the copy at a page boundary, and a
+restart goes on from there. HTTP is only ever awaited outside a local transaction.
+
+The feed carries values, not list metadata: when a page brings a new version of a list, its
+metadata is read at exactly that version (``/v1/codelists/{key}?version=N``). A publish that
+changes only metadata (``update_list``, or ``create_list`` with no values) has no feed entry; it
+is adopted from the list index whenever the copy is caught up, once ``/versions`` shows that
+every version in between changed no value (otherwise the feed has not brought them yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+PAGE_LIMIT = 5000
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_VALUE_FIELDS = ("name", "description", "valid_from", "valid_to", "active", "sort_order", "parent")
+_HISTORY_FIELDS = ("version", "changeset", "published_at", "name", "valid_from", "valid_to")
+_LIST_FIELDS = ("name", "description", "source", "attributes", "version", "published_at")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    source TEXT NOT NULL,      -- the service's base URL
+    cursor INTEGER NOT NULL    -- the last feed seq applied: the next read is after=cursor
+);
+CREATE TABLE IF NOT EXISTS codelist (
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    source TEXT,
+    attributes TEXT NOT NULL,  -- JSON: attribute name -> type
+    version INTEGER NOT NULL,
+    published_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS code_value (
+    list TEXT NOT NULL REFERENCES codelist (key),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    valid_from TEXT NOT NULL,  -- YYYY-MM-DD; valid on [valid_from, valid_to)
+    valid_to TEXT,
+    active INTEGER NOT NULL,
+    sort_order INTEGER,
+    parent TEXT,
+    replaced_by TEXT NOT NULL, -- JSON array of codes
+    attributes TEXT NOT NULL,  -- JSON object
+    PRIMARY KEY (list, code)
+);
+CREATE TABLE IF NOT EXISTS value_history (
+    list TEXT NOT NULL,
+    code TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    changeset TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    name TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (list, code, version),
+    FOREIGN KEY (list, code) REFERENCES code_value (list, code)
+);
+"""
+
+
+class MirrorError(Exception):
+    """Something the mirror cannot go on from: a non-transient answer, retries exhausted."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Bounded exponential back-off for transient failures; ``attempts=None`` retries for ever
+    (a follower should outlive a restart of the service), still with a bounded delay."""
+
+    attempts: int | None = 6
+    first_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_delay, self.first_delay * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class MirrorResult:
+    cursor: int  # the feed seq the copy now stands at
+    exported: bool  # this run started the copy from the export
+    pages: int  # feed pages read
+    applied: int  # feed entries applied
+    lists_refreshed: int  # list metadata read (a new list or version)
+
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class _Source:
+    """GETs JSON from the service, retrying transient failures."""
+
+    def __init__(self, client: httpx.AsyncClient, retry: Retry, log: Log) -> None:
+        self.client, self.retry, self.log = client, retry, log
+
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str | int | float] | None = None,
+        *,
+        read_timeout: float | None = None,
+        retry_not_found: bool = False,
+    ) -> Any:
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if read_timeout is not None:
+            timeout = httpx.Timeout(30.0, read=read_timeout)
+        transient = TRANSIENT_STATUS | ({404} if retry_not_found else set())
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after = 0.0
+            try:
+                response = await self.client.get(path, params=params, timeout=timeout)
+            except httpx.TransportError as exc:  # refused, reset, timed out: worth another try
+                problem = f"GET {path}: {type(exc).__name__} {exc}".rstrip()
+            else:
+                if response.is_success:
+                    return response.json()
+                problem = f"GET {response.request.url} answered {_describe(response)}"
+                if response.status_code not in transient:
+                    raise MirrorError(problem)
+                retry_after = _retry_after(response)
+            limit = self.retry.attempts
+            if retry_not_found and limit is None:
+                limit = 6  # the service may lag its own feed by a poll, not for ever
+            if limit is not None and attempt >= limit:
+                raise MirrorError(f"{problem} (gave up after {attempt} attempts)")
+            delay = min(self.retry.max_delay, max(self.retry.delay(attempt), retry_after))
+            self.log(f"{problem}; retrying in {delay:.1f} s")
+            await asyncio.sleep(delay)
+
+
+def _describe(response: httpx.Response) -> str:
+    text = f"{response.status_code} {response.reason_phrase}".strip()
+    try:
+        body = response.json()
+    except ValueError:
+        return text
+    detail = body.get("detail") or body.get("title") if isinstance(body, dict) else None
+    return f"{text}: {detail}" if detail else text
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "0")))
+    except ValueError:
+        return 0.0  # an HTTP date: the back-off will do
+
+
+# The local copy -------------------------------------------------------------------------------
+
+
+def open_copy(path: Path) -> sqlite3.Connection:
+    """The local copy, created if need be; transactions are explicit (``_transaction``)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    db.executescript(SCHEMA)
+    return db
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")  # the write lock now: another mirror on the file waits
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _state(db: sqlite3.Connection) -> tuple[str, int] | None:
+    row = db.execute("SELECT source, cursor FROM sync_state").fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def _list_versions(db: sqlite3.Connection) -> dict[str, int]:
+    return dict(db.execute("SELECT key, version FROM codelist").fetchall())
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _put_list(db: sqlite3.Connection, item: Mapping[str, Any]) -> None:
+    """Insert a list, or update it to ``item``'s version if that is newer."""
+    row = [item[name] for name in _LIST_FIELDS]
+    row[3] = _json(row[3])
+    db.execute(
+        "INSERT INTO codelist (key, name, description, source, attributes, version, published_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name,"
+        " description = excluded.description, source = excluded.source,"
+        " attributes = excluded.attributes, version = excluded.version,"
+        " published_at = excluded.published_at WHERE excluded.version > codelist.version",
+        [item["key"], *row],
+    )
+
+
+def _put_value(db: sqlite3.Connection, key: str, value: Mapping[str, Any]) -> None:
+    fields = [value[name] for name in _VALUE_FIELDS]
+    db.execute(
+        "INSERT INTO code_value (list, code, name, description, valid_from, valid_to, active,"
+        " sort_order, parent, replaced_by, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (list, code) DO UPDATE SET name = excluded.name,"
+        " description = excluded.description, valid_from = excluded.valid_from,"
+        " valid_to = excluded.valid_to, active = excluded.active,"
+        " sort_order = excluded.sort_order, parent = excluded.parent,"
+        " replaced_by = excluded.replaced_by, attributes = excluded.attributes",
+        [key, value["code"], *fields, _json(value["replaced_by"]), _json(value["attributes"])],
+    )
+
+
+def _put_history(db: sqlite3.Connection, key: str, code: str, entry: Mapping[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO value_history (list, code, version, changeset, published_at, name,"
+        " valid_from, valid_to, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [key, code, *(entry[name] for name in _HISTORY_FIELDS), entry["active"]],
+    )
+
+
+def _store_export(db: sqlite3.Connection, source: str, data: Mapping[str, Any]) -> None:
+    with _transaction(db):
+        if _state(db) is not None:
+            raise MirrorError("another mirror started this copy at the same time")
+        for item in data["codelists"]:
+            _put_list(db, item)
+            for value in item["values"]:
+                _put_value(db, item["key"], value)
+                for entry in value["history"]:
+                    _put_history(db, item["key"], value["code"], entry)
+        db.execute("INSERT INTO sync_state (id, source, cursor) VALUES (1, ?, ?)", [source, data["seq"]])
+
+
+def _apply_change(db: sqlite3.Connection, change: Mapping[str, Any]) -> None:
+    """One feed entry: the value as it is after the change, and its history row."""
+    value = change["value"]
+    _put_value(db, change["list"], value)
+    entry = {**{name: value[name] for name in _HISTORY_FIELDS[3:]}, "active": value["active"]}
+    entry.update(version=change["version"], changeset=change["changeset"])
+    entry["published_at"] = change["published_at"]
+    _put_history(db, change["list"], value["code"], entry)
+
+
+def _apply_page(
+    db: sqlite3.Connection,
+    changes: list[dict[str, Any]],
+    lists: list[dict[str, Any]],
+    next_after: int,
+) -> int:
+    """Apply one page and move the cursor, all or nothing; entries at or before the cursor are
+    skipped (another mirror on the same file got there first). Returns the entries applied."""
+    with _transaction(db):
+        state = _state(db)
+        assert state is not None
+        cursor = state[1]
+        for item in lists:
+            _put_list(db, item)
+        fresh = [change for change in changes if change["seq"] > cursor]
+        for change in fresh:
+            _apply_change(db, change)
+        db.execute("UPDATE sync_state SET cursor = ? WHERE cursor < ?", [next_after, next_after])
+    return len(fresh)
+
+
+def read_copy(path: Path) -> dict[str, Any]:
+    """The copy in the export's shape (``{"seq", "codelists"}``), lists by key, values by code."""
+    with closing(sqlite3.connect(path)) as db:
+        state = _state(db)
+        history: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in db.execute("SELECT * FROM value_history ORDER BY list, code, version"):
+            key, code, *fields, active = row
+            entry = dict(zip(_HISTORY_FIELDS, fields, strict=True))
+            history.setdefault((key, code), []).append({**entry, "active": bool(active)})
+        values: dict[str, list[dict[str, Any]]] = {}
+        for row in db.execute("SELECT * FROM code_value ORDER BY list, code"):
+            key, code, *fields, replaced_by, attributes = row
+            value = {"code": code, **dict(zip(_VALUE_FIELDS, fields, strict=True))}
+            value["active"] = bool(value["active"])
+            value["replaced_by"] = msgspec.json.decode(replaced_by)
+            value["attributes"] = msgspec.json.decode(attributes)
+            value["history"] = history.get((key, code), [])
+            values.setdefault(key, []).append(value)
+        lists = []
+        for row in db.execute(f"SELECT key, {', '.join(_LIST_FIELDS)} FROM codelist ORDER BY key"):  # noqa: S608 - fixed names
+            item = dict(zip(("key", *_LIST_FIELDS), row, strict=True))
+            item["attributes"] = msgspec.json.decode(item["attributes"])
+            lists.append({**item, "values": values.get(item["key"], [])})
+    return {"seq": state[1] if state else 0, "codelists": lists}
+
+
+# Following the service -----------------------------------------------------------------------
+
+
+async def _list_at(source: _Source, key: str, version: int) -> dict[str, Any]:
+    # This process's feed can be ahead of its own catalog by a poll (a publish by another
+    # process): a 404 for a version the feed already showed is retried, boundedly.
+    body = await source.get(
+        f"/v1/codelists/{quote(key, safe='')}", {"version": version}, retry_not_found=True
+    )
+    return {"key": key, **{name: body[name] for name in _LIST_FIELDS}}
+
+
+async def _lists_for(
+    source: _Source, db: sqlite3.Connection, changes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Metadata of every list the page brings to a newer version, at that version."""
+    known = _list_versions(db)
+    newest: dict[str, int] = {}
+    for change in changes:
+        newest[change["list"]] = max(newest.get(change["list"], 0), change["version"])
+    return [
+        await _list_at(source, key, version)
+        for key, version in sorted(newest.items())
+        if version > known.get(key, 0)
+    ]
+
+
+async def _adopt_metadata_only_versions(source: _Source, db: sqlite3.Connection) -> int:
+    """Bring in list versions the feed has no entries for (metadata-only publishes)."""
+    known = _list_versions(db)
+    adopted = 0
+    for item in (await source.get("/v1/codelists"))["codelists"]:
+        key, latest = item["key"], item["version"]
+        if latest <= known.get(key, 0):
+            continue
+        versions = (await source.get(f"/v1/codelists/{quote(key, safe='')}/versions"))["versions"]
+        between = [v for v in versions if known.get(key, 0) < v["version"] <= latest]
+        counts = ("added", "changed", "deactivated", "reactivated")
+        if any(v[count] for v in between for count in counts):
+            continue  # value changes the feed has yet to bring: they come with their metadata
+        metadata = await _list_at(source, key, latest)
+        with _transaction(db):
+            _put_list(db, metadata)
+        adopted += 1
+    return adopted
+
+
+def _check_page(page: Mapping[str, Any], cursor: int) -> list[dict[str, Any]]:
+    changes: list[dict[str, Any]] = page["changes"]
+    seqs = [change["seq"] for change in changes]
+    if any(later <= earlier for earlier, later in zip([cursor, *seqs], seqs, strict=False)):
+        raise MirrorError(f"the feed after {cursor} is not in increasing seq order: {seqs[:10]}")
+    if changes and page["next_after"] != seqs[-1]:
+        raise MirrorError(f"next_after {page['next_after']} is not the page's last seq {seqs[-1]}")
+    return changes
+
+
+async def mirror(
+    client: httpx.AsyncClient,
+    into: Path,
+    *,
+    once: bool = True,
+    wait: float = 30.0,
+    limit: int = PAGE_LIMIT,
+    retry: Retry | None = None,
+    log: Log = _quiet,
+) -> MirrorResult:
+    """Bring the copy at ``into`` up to date with the service ``client`` is based on.
+
+    With ``once`` it returns when caught up; otherwise it follows for ever, long-polling
+    ``wait`` seconds per request, until cancelled.
+    """
+    source = _Source(client, retry or Retry(), log)
+    origin = str(client.base_url).rstrip("/")
+    exported = False
+    pages = applied = refreshed = 0
+    with closing(open_copy(into)) as db:
+        state = _state(db)
+        if state is None:
+            data = await source.get("/v1/export")
+            _store_export(db, origin, data)
+            exported = True
+            values = sum(len(item["values"]) for item in data["codelists"])
+            log(f"copied {len(data['codelists'])} lists, {values} values at seq {data['seq']}")
+        elif state[0] != origin:
+            raise MirrorError(f"{into} is a copy of {state[0]}, not of {origin}")
+        while True:
+            cursor = _cursor(db)
+            params: dict[str, str | int | float] = {"after": cursor, "limit": limit}
+            if not once and wait > 0:
+                params["wait"] = wait
+            page = await source.get("/v1/changes", params, read_timeout=wait + 30.0)
+            pages += 1
+            changes = _check_page(page, cursor)
+            lists = await _lists_for(source, db, changes)
+            refreshed += len(lists)
+            if changes:
+                count = _apply_page(db, changes, lists, page["next_after"])
+                applied += count
+                log(f"applied {count} changes; at seq {_cursor(db)}")
+            if not page["has_more"]:
+                refreshed += await _adopt_metadata_only_versions(source, db)
+                if once:
+                    break
+        return MirrorResult(_cursor(db), exported, pages, applied, refreshed)
+
+
+def _cursor(db: sqlite3.Connection) -> int:
+    state = _state(db)
+    assert state is not None
+    return state[1]
+
+
+# The command line ----------------------------------------------------------------------------
+
+_SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.+)$")
+
+
+def local_path(into: str) -> Path:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or a plain path."""
+    match = _SQLITE_URL.match(into)
+    if match:
+        into = match["path"]
+    elif "://" in into or into.startswith("sqlite:"):
+        raise MirrorError(f"--into must be sqlite:///FILE or a file path, not {into!r}")
+    if into in {"", ":memory:"}:
+        raise MirrorError("--into must name a file")
+    return Path(into)
+
+
+def make_client(source: str, token: str | None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(base_url=source, headers=headers, timeout=30.0)
+
+
+def run(source: str, into: str, *, once: bool, wait: float, token: str | None) -> int:
+    """The ``codelists mirror`` command: 0 when caught up or stopped with Ctrl-C, 1 on errors."""
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    async def main(path: Path) -> MirrorResult:
+        async with make_client(source, token) as client:
+            retry = Retry(attempts=6 if once else None)
+            return await mirror(client, path, once=once, wait=wait, retry=retry, log=log)
+
+    try:
+        path = local_path(into)
+        result = asyncio.run(main(path))
+    except MirrorError as exc:
+        log(f"error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        with closing(open_copy(path)) as db:
+            state = _state(db)
+        log(f"stopped at seq {state[1] if state else 0}; run again to go on from there")
+        return 0
+    print(f"{path} is at seq {result.cursor} ({result.applied} changes applied)")
+    return 0

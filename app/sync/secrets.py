@@ -1,0 +1,61 @@
+"""Webhook secrets at rest: encrypted with a key from the settings (Fernet: AES + HMAC).
+
+A secret must be readable again to sign deliveries, so it cannot be hashed like a token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _key_material(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.secret_key_file)
+    if not path.exists():
+        # Created once, readable by the service's user only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        log.warning(
+            "CODELISTS_SECRET_KEY is not set: webhook secrets are encrypted with a new key in "
+            "%s; replicas must share one CODELISTS_SECRET_KEY instead",
+            path,
+        )
+    return path.read_bytes().strip()
+
+
+class SecretBox:
+    """Encrypts and decrypts webhook secrets."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._fernet: Fernet | None = None
+
+    def _cipher(self) -> Fernet:
+        # Made on first use, so a service without webhooks never needs a key.
+        if self._fernet is None:
+            digest = hashlib.sha256(_key_material(self._settings)).digest()
+            self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        return self._fernet
+
+    def seal(self, secret: str) -> str:
+        return self._cipher().encrypt(secret.encode()).decode()
+
+    def open(self, sealed: str) -> str:
+        return self._cipher().decrypt(sealed.encode()).decode()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

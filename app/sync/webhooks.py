@@ -1,0 +1,123 @@
+"""Webhook delivery: a background task in every service process, draining the outbox.
+
+Each batch is POSTed as ``{"changes": [...]}`` with ``X-Codelists-Delivery`` and
+``X-Codelists-Signature: sha256=<HMAC-SHA256 of the body>``; anything but a 2xx is retried
+with exponential back-off and jitter. Only the oldest pending batch of a subscription is ever
+attempted, so receivers get changes in ``seq`` order, at least once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.catalog import Catalog
+from app.config import Settings
+from app.store import feed, subscriptions
+from app.store.subscriptions import Claimed
+from app.sync.secrets import SecretBox
+
+log = logging.getLogger(__name__)
+
+MAX_DELAY_SECONDS = 600.0  # a receiver back after an outage waits at most this long
+SIGNATURE_HEADER = "X-Codelists-Signature"
+DELIVERY_HEADER = "X-Codelists-Delivery"
+
+
+class ChangesPayload(msgspec.Struct):
+    changes: list[feed.Change]
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def retry_delay(attempts: int, first: float) -> float:
+    """Seconds before the next try after ``attempts`` failures: doubling, capped, jittered
+    (between half and all of the step) so failed receivers are not hit in lockstep."""
+    step = min(MAX_DELAY_SECONDS, first * 2.0 ** max(0, attempts - 1))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+class DeliveryWorker:
+    def __init__(
+        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, settings: Settings
+    ) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self.secrets = secrets
+        self.settings = settings
+        self.lease = timedelta(seconds=settings.webhook_timeout_seconds + 30)
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(
+            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
+        ) as client:
+            while True:
+                published = self.catalog.next_publish()
+                try:
+                    while await self.deliver_one(client):
+                        pass
+                    pause = await self._seconds_until_due()
+                except Exception:
+                    log.exception("webhook delivery failed; will retry")
+                    pause = self.settings.poll_seconds
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(published.wait(), timeout=pause)
+
+    async def _seconds_until_due(self) -> float:
+        async with self.engine.connect() as connection:
+            due = await subscriptions.next_due(connection)
+        if due is None:
+            return self.settings.poll_seconds
+        seconds = (due - datetime.now(UTC)).total_seconds()
+        return min(self.settings.poll_seconds, max(0.01, seconds))
+
+    async def deliver_one(self, client: httpx.AsyncClient) -> bool:
+        """Attempt the next due batch; False when none is due."""
+        async with self.engine.begin() as connection:
+            claimed = await subscriptions.claim(connection, datetime.now(UTC), self.lease)
+            if claimed is None:
+                return False
+            batch = await feed.between(
+                connection,
+                claimed.delivery.first_seq,
+                claimed.delivery.last_seq,
+                claimed.subscription.lists,
+            )
+        error = await self._send(client, claimed, batch)
+        now = datetime.now(UTC)
+        retry_at = now + timedelta(
+            seconds=retry_delay(claimed.delivery.attempts + 1, self.settings.webhook_retry_seconds)
+        )
+        async with self.engine.begin() as connection:
+            await subscriptions.finish(connection, claimed, now=now, error=error, retry_at=retry_at)
+        return True
+
+    async def _send(
+        self, client: httpx.AsyncClient, claimed: Claimed, batch: list[feed.Change]
+    ) -> str | None:
+        """POST one batch; the error to record, or None when the receiver took it."""
+        body = msgspec.json.encode(ChangesPayload(batch))
+        secret = self.secrets.open(claimed.subscription.secret_encrypted)
+        headers = {
+            "Content-Type": "application/json",
+            DELIVERY_HEADER: claimed.delivery.id,
+            SIGNATURE_HEADER: signature(secret, body),
+        }
+        try:
+            response = await client.post(claimed.subscription.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code}"

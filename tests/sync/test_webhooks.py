@@ -1,0 +1,251 @@
+"""Signed webhooks against a real local HTTP receiver that fails at first, then accepts."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.store import tokens
+from app.store.database import create_engine
+from app.store.tables import subscription
+from app.sync.webhooks import MAX_DELAY_SECONDS, DeliveryWorker, retry_delay
+from tests.conftest import AppClient, FixedClock, app_client
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 answering 503 to the first ``failures`` requests."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.requests: list[tuple[int, dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = 503 if len(receiver.requests) < receiver.failures else 200
+                receiver.requests.append((status, dict(self.headers.items()), body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def accepted(self) -> list[tuple[dict[str, str], bytes]]:
+        return [(headers, body) for status, headers, body in self.requests if status == 200]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver(failures=3)
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+async def admin(seeded: AsyncEngine, clock: FixedClock, tmp_path: Any) -> AsyncIterator[AppClient]:
+    async with seeded.begin() as connection:
+        token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
+    async with app_client(
+        seeded, clock, webhook_retry_seconds=0.05, poll_seconds=0.2, secret_key="test key"
+    ) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+
+
+async def delivered(client: AppClient, subscription_id: str, batches: int) -> list[dict[str, Any]]:
+    """The delivery log once ``batches`` deliveries are done (waits up to 20 s)."""
+    for _ in range(400):
+        log = (await client.get(f"/v1/admin/subscriptions/{subscription_id}/deliveries")).json()
+        done = [d for d in log["deliveries"] if d["status"] == "delivered"]
+        if len(done) >= batches and len(done) == len(log["deliveries"]):
+            return list(log["deliveries"])
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not delivered in time: {log}")
+
+
+def rename(changeset_id: str, code: str, name: str) -> dict[str, Any]:
+    return {"op": "set", "list": "fravaer", "codes": [code], "fields": {"name": name}}
+
+
+async def test_every_change_arrives_signed_in_order_despite_failures(
+    admin: AppClient, receiver: Receiver
+) -> None:
+    created = await admin.post("/v1/admin/subscriptions", json={"url": receiver.url})
+    assert created.status_code == 201
+    subscription = created.json()
+    assert set(subscription) == {"id", "url", "secret", "lists"}
+    assert subscription["lists"] is None
+    secret = subscription["secret"]
+
+    await admin.publish("w1", rename("w1", "1", "Uddannelse og kurser"))
+    await admin.publish(
+        "w2",
+        {"op": "set", "list": "kontaktgruppe", "codes": ["1", "2"], "fields": {"active": False}},
+        rename("w2", "2", "Vikararbejde"),
+    )
+    await admin.publish("w3", rename("w3", "1", "Uddannelse"))
+    log = await delivered(admin, subscription["id"], batches=3)
+
+    assert log[0]["attempts"] == 4  # three 503s, then accepted
+    assert log[0]["last_error"] == "HTTP 503"
+    assert [d["attempts"] for d in log[1:]] == [1, 1]
+    accepted = receiver.accepted()
+    assert [headers["X-Codelists-Delivery"] for headers, _ in accepted] == [d["id"] for d in log]
+    seqs = []
+    for headers, body in accepted:
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Codelists-Signature"] == expected
+        seqs += [change["seq"] for change in json.loads(body)["changes"]]
+    assert seqs == [62, 63, 64, 65, 66]  # every change once, in order
+    kinds = [c["kind"] for _, body in accepted for c in json.loads(body)["changes"]]
+    assert kinds == ["updated", "updated", "deactivated", "deactivated", "updated"]
+    feed = (await admin.get("/v1/changes?after=61")).json()["changes"]
+    assert [c for _, body in accepted for c in json.loads(body)["changes"]] == feed
+
+
+async def test_a_subscription_to_some_lists_gets_only_theirs(
+    admin: AppClient, receiver: Receiver
+) -> None:
+    receiver.failures = 0
+    created = await admin.post(
+        "/v1/admin/subscriptions", json={"url": receiver.url, "lists": ["kontaktgruppe"]}
+    )
+    subscription = created.json()
+    assert subscription["lists"] == ["kontaktgruppe"]
+    await admin.publish("only-fravaer", rename("x", "1", "A"))
+    await admin.publish(
+        "both",
+        rename("y", "1", "B"),
+        {"op": "set", "list": "kontaktgruppe", "codes": ["3"], "fields": {"name": "C"}},
+    )
+    await delivered(admin, subscription["id"], batches=1)
+    ((_, body),) = receiver.accepted()
+    assert [(c["list"], c["code"]) for c in json.loads(body)["changes"]] == [("kontaktgruppe", "3")]
+
+
+async def test_subscription_input_is_checked(admin: AppClient) -> None:
+    for body, path in [
+        ({"url": "ftp://example.org/x"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "http://127.0.0.1/x", "lists": ["nope"]}, "lists[0]"),
+        ({"url": "http://127.0.0.1/x", "extra": 1}, None),
+    ]:
+        response = await admin.post("/v1/admin/subscriptions", json=body)
+        assert response.status_code == 400, body
+        assert response.headers["content-type"] == "application/problem+json"
+        if path:
+            assert response.json()["errors"][0]["path"] == path
+    assert (await admin.get("/v1/admin/subscriptions/nope/deliveries")).status_code == 404
+
+
+async def test_secrets_are_encrypted_at_rest_and_never_listed(
+    admin: AppClient, seeded: AsyncEngine
+) -> None:
+    created = (
+        await admin.post("/v1/admin/subscriptions", json={"url": "http://127.0.0.1:9/x"})
+    ).json()
+    async with seeded.connect() as connection:
+        stored = await connection.scalar(sa.select(subscription.c.secret_encrypted))
+    assert created["secret"] not in stored
+    assert admin.services.secrets.open(stored) == created["secret"]
+    listed = (await admin.get("/v1/admin/subscriptions")).json()["subscriptions"]
+    assert [s["id"] for s in listed] == [created["id"]]
+    assert "secret" not in listed[0]
+    assert (await admin.delete(f"/v1/admin/subscriptions/{created['id']}")).status_code == 204
+    assert (await admin.get("/v1/admin/subscriptions")).json()["subscriptions"] == []
+
+
+async def test_subscriptions_need_admin(client: AppClient) -> None:
+    assert (
+        await client.post("/v1/admin/subscriptions", json={"url": "http://x/"})
+    ).status_code == 401
+    assert (await client.get("/v1/admin/subscriptions/x/deliveries")).status_code == 401
+
+
+async def test_two_replicas_never_send_the_same_batch_at_once(
+    admin: AppClient, database_url: str, receiver: Receiver
+) -> None:
+    """Two delivery workers on their own engines (as two replicas would be) drain one outbox."""
+
+    receiver.failures = 0
+    in_flight = most_at_once = 0
+    counting = threading.Lock()
+    original = receiver.server.RequestHandlerClass.do_POST  # type: ignore[attr-defined]
+
+    def slow_post(handler: Any) -> None:
+        nonlocal in_flight, most_at_once
+        with counting:
+            in_flight += 1
+            most_at_once = max(most_at_once, in_flight)
+        threading.Event().wait(0.1)  # a slow receiver: the other worker gets every chance
+        original(handler)
+        with counting:
+            in_flight -= 1
+
+    receiver.server.RequestHandlerClass.do_POST = slow_post  # type: ignore[attr-defined]
+    subscription = (await admin.post("/v1/admin/subscriptions", json={"url": receiver.url})).json()
+    await admin.services.stop_background_work()  # only the two workers below deliver
+    for index in range(6):
+        await admin.publish(f"p{index}", rename("p", "1", f"Navn {index}"))
+
+    settings = Settings(
+        database_url=database_url, secret_key="test key", webhook_retry_seconds=0.05
+    )
+    engines = [create_engine(database_url) for _ in range(2)]
+    workers = [
+        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, settings) for e in engines
+    ]
+
+    async def drain(worker: DeliveryWorker) -> int:
+        sent = 0
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(200):
+                if await worker.deliver_one(http):
+                    sent += 1
+                else:
+                    await asyncio.sleep(0.02)
+                    if len(receiver.accepted()) >= 6:
+                        return sent
+        return sent
+
+    try:
+        sent = await asyncio.gather(*(drain(w) for w in workers))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sum(sent) == 6
+    assert most_at_once == 1  # one subscription: one batch in flight at a time
+    ids = [headers["X-Codelists-Delivery"] for headers, _ in receiver.accepted()]
+    assert len(ids) == len(set(ids)) == 6
+    log = (await admin.get(f"/v1/admin/subscriptions/{subscription['id']}/deliveries")).json()
+    assert [d["id"] for d in log["deliveries"]] == ids  # in seq order
+    assert all(d["status"] == "delivered" and d["attempts"] == 1 for d in log["deliveries"])
+
+
+def test_retry_delays_double_with_jitter_up_to_ten_minutes() -> None:
+    for attempts in range(1, 30):
+        step = min(MAX_DELAY_SECONDS, 2.0 * 2 ** (attempts - 1))
+        delays = [retry_delay(attempts, 2.0) for _ in range(50)]
+        assert all(step / 2 <= d <= step for d in delays)
+        assert len(set(delays)) > 1  # jittered
+    assert retry_delay(100, 2.0) <= MAX_DELAY_SECONDS  # down for an hour: tried every <= 10 min
