@@ -3,7 +3,7 @@ WRK_INSTALL = command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get insta
 
 .PHONY: bench bench-quick
 
-# Everything, in about 6 minutes on 2 cores; the report also lands in bench/results/<time>/.
+# Everything, in under 10 minutes on 2 cores; the report also lands in bench/results/<time>/
 bench:
 	@$(WRK_INSTALL)
 	uv run --frozen python -m bench.run

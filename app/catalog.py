@@ -9,6 +9,7 @@ it re-reads when told (a publish here, a NOTIFY from PostgreSQL) or on a short p
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Hashable
 from datetime import date
 
@@ -20,6 +21,7 @@ from app.http.answer import SizedLRU
 from app.store import queries
 from app.store.queries import ListVersion
 
+_MISS_REFRESH_SECONDS = 0.05
 _BYTES_PER_VALUE = 800  # decoded Value plus its share of indexes, measured roughly
 
 
@@ -60,12 +62,14 @@ class Catalog:
         self._loading: dict[tuple[str, int], asyncio.Future[ListSnapshot]] = {}
         self._refreshing = asyncio.Lock()
         self._published = asyncio.Event()
+        self._refreshed_at = 0.0
 
     async def refresh(self) -> bool:
         """Re-read what is latest if anything was published since; True if something was."""
         async with self._refreshing:
             async with self.engine.connect() as connection:
                 generation = await queries.generation(connection)
+                self._refreshed_at = time.monotonic()
                 if generation == self.generation:
                     return False
                 self.latest = await queries.latest_versions(connection)
@@ -82,13 +86,35 @@ class Catalog:
         """
         return self._published
 
+    async def refresh_if_older_than(self, seconds: float) -> bool:
+        """Refresh unless that was done in the last ``seconds``; True if something changed.
+
+        Bounds the database work that requests for lists that do not exist can cause.
+        """
+        if time.monotonic() - self._refreshed_at < seconds:
+            return False
+        return await self.refresh()
+
     def head(self, key: str) -> ListVersion:
         found = self.latest.get(key)
         if found is None:
             raise UnknownList(key)
         return found
 
-    def resolve_version(self, key: str, version: int | None) -> int:
+    async def resolve_version(self, key: str, version: int | None) -> int:
+        """The version number ``version`` (default latest) of list ``key``, checked.
+
+        Raises UnknownList / UnknownVersion, but first looks again if the list or version may
+        have been published elsewhere a moment ago (the change feed may already show it).
+        """
+        try:
+            return self._resolve(key, version)
+        except (UnknownList, UnknownVersion):
+            if not await self.refresh_if_older_than(_MISS_REFRESH_SECONDS):
+                raise
+            return self._resolve(key, version)
+
+    def _resolve(self, key: str, version: int | None) -> int:
         latest = self.head(key).version
         if version is None:
             return latest
@@ -98,7 +124,7 @@ class Catalog:
 
     async def snapshot(self, key: str, version: int | None = None) -> ListSnapshot:
         """The list at ``version`` (default latest); raises UnknownList / UnknownVersion."""
-        number = self.resolve_version(key, version)
+        number = await self.resolve_version(key, version)
         cache_key = (key, number)
         found = self._snapshots.get(cache_key)
         if found is not None:

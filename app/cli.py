@@ -205,3 +205,22 @@ def serve(host: str, port: int, workers: int) -> None:
         factory=True,
     )
     server.serve()
+
+
+@main.command(name="mirror")
+@click.option("--source", required=True, help="The service's base URL, e.g. https://host:8000")
+@click.option("--into", required=True, help="sqlite:///relative.db, sqlite:////abs.db or a path")
+@click.option("--once", is_flag=True, help="Stop when caught up instead of following for ever.")
+@click.option(
+    "--wait",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 30),
+    help="Seconds each feed request long-polls while following.",
+)
+@click.option("--token", envvar="CODELISTS_TOKEN", help="Bearer token (scope sync), if needed.")
+def mirror_command(source: str, into: str, once: bool, wait: float, token: str | None) -> None:
+    """Keep a local SQLite copy of every list: the export first, then the change feed."""
+    from app.sync.mirror import run
+
+    sys.exit(run(source, into, once=once, wait=wait, token=token))

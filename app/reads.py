@@ -106,6 +106,8 @@ class Reads:
                     key=key,
                     name=info.name,
                     description=info.description,
+                    source=info.source,
+                    attributes=info.attribute_schema,
                     version=info.version,
                     published_at=info.published_at,
                     value_count=info.value_count,
@@ -260,7 +262,7 @@ class Reads:
     async def versions(
         self, key: str, *, today: date, at: date | None, version: int | None
     ) -> Answer:
-        number = self.catalog.resolve_version(key, version)
+        number = await self.catalog.resolve_version(key, version)
         versions = await self.catalog.versions(key, number)
         body = VersionsOut(
             key=key,

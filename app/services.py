@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -79,9 +78,10 @@ class Services:
         """Stop polling, listening and delivering (the app still answers requests)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.error("background task did not stop: %r", task)
         self._tasks.clear()
 
     async def _poll_for_publishes(self) -> None:

@@ -65,7 +65,7 @@ def _route(path: str, plain: Captured, conditional: Captured | None) -> Any:
         return Response(body, status_code=plain.status, headers=headers, media_type=media_type)
 
     # One literal route per path: the least routing work litestar can do for it.
-    return get(path, name=f"control:{path}", sync_to_thread=False)(answer)
+    return get(path, name=f"control:{path}")(answer)
 
 
 def create_app() -> Litestar:

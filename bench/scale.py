@@ -46,10 +46,10 @@ class MemoryRun:
             f"(random list, endpoint and `at`; {load.requests:,} requests, "
             f"{load.requests_per_second:,.0f} req/s, p99 {load.p99_ms:.0f} ms, "
             f"{load.non_2xx_3xx} non-2xx/3xx, {load.socket_errors} socket errors)",
-            f"  bound CODELISTS_CACHE_MB = {self.cache_mb} MB; "
-            f"RSS baseline {self.baseline_rss / MB:.0f} MB, peak {self.peak_rss / MB:.0f} MB, "
-            f"growth {self.growth_mb:.0f} MB = bound {'+' if over >= 0 else '-'} "
-            f"{abs(over):.0f} MB",
+            f"  bound CODELISTS_CACHE_MB = {self.cache_mb} MB; RSS (granian main + worker) "
+            f"baseline {self.baseline_rss / MB:.0f} MB, peak {self.peak_rss / MB:.0f} MB: "
+            f"growth {self.growth_mb:.0f} MB, {abs(over):.0f} MB "
+            f"{'above' if over >= 0 else 'below'} the bound",
             f"  RSS (MB) through the run: {trend}; "
             f"second half grew {(self.rss_at(1.0) - self.rss_at(0.5)) / MB:+.0f} MB",
         ]
@@ -146,6 +146,10 @@ def page_feed(server: Server, *, wanted: int, limit: int = 5000) -> FeedRun:
             page_ms.append((time.perf_counter() - page_started) * 1000)
             if response.status_code == 404 and not changes:
                 raise FeedUnavailable("feed: endpoint not available (404)")
+            if response.status_code in {401, 403} and not changes:
+                raise FeedUnavailable(
+                    f"feed: not measured: {response.status_code} (the feed wants a token here)"
+                )
             if response.status_code != 200:
                 problems.append(f"after={after}: status {response.status_code}")
                 break

@@ -59,6 +59,17 @@ class Server:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def settle(self, timeout: float = 15) -> None:
+        """Wait until requests still queued from a load run are answered: quick to answer."""
+        deadline = time.monotonic() + timeout
+        with httpx.Client(base_url=self.base_url, timeout=timeout) as client:
+            while time.monotonic() < deadline:
+                started = time.monotonic()
+                client.get("/health/live")
+                if time.monotonic() - started < 0.02:
+                    return
+                time.sleep(0.2)
+
     def rss_bytes(self) -> int:
         """Resident memory of the server and its worker processes together."""
         return sum(_rss(pid) for pid in _process_tree(self.process.pid))
@@ -85,7 +96,7 @@ class Server:
 def start(
     name: str, command: list[str], env: Mapping[str, str], log: Path, timeout: float = 60
 ) -> Server:
-    """Start a server on a free port and wait until it answers ``/health/live`` or ``/``."""
+    """Start a server on a free port and wait until it answers HTTP (any status will do)."""
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("ab")

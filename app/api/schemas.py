@@ -91,6 +91,8 @@ class CodeListSummary(msgspec.Struct, kw_only=True):
     key: str
     name: str
     description: str | None
+    source: str | None
+    attributes: dict[str, str]
     version: int
     published_at: datetime
     value_count: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -34,7 +35,9 @@ class ChangesOut(msgspec.Struct, kw_only=True):
 @get("/v1/changes", tags=["sync"], summary="The change feed, by cursor", guards=[sync_access])
 async def changes(
     services: ServicesDep,
-    after: Annotated[int, QueryParameter(ge=0, description="Entries with seq > after.")] = 0,
+    after: Annotated[
+        int, QueryParameter(ge=0, le=2**63 - 1, description="Entries with seq > after.")
+    ] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
     list_key: Annotated[
         str | None, QueryParameter(name="list", max_length=64, description="One list only.")
@@ -55,10 +58,9 @@ async def changes(
         remaining = deadline - loop.time()
         if entries or remaining <= 0:
             break
-        try:
-            await asyncio.wait_for(published.wait(), timeout=remaining)
-        except TimeoutError:
-            remaining = 0
+        with contextlib.suppress(TimeoutError):  # not wait_for: see app/sync/webhooks.py
+            async with asyncio.timeout(remaining):
+                await published.wait()
     next_after = entries[-1].seq if entries else after
     return Response(
         ChangesOut(changes=entries, next_after=next_after, has_more=has_more), headers=NO_STORE

@@ -44,7 +44,8 @@ async def listen_for_publishes(url: URL, on_publish: Callable[[], Awaitable[Any]
             await on_publish()  # whatever was published while we were not listening
             while True:
                 try:
-                    await asyncio.wait_for(wake.wait(), timeout=_KEEPALIVE_SECONDS)
+                    async with asyncio.timeout(_KEEPALIVE_SECONDS):  # not wait_for: see webhooks
+                        await wake.wait()
                 except TimeoutError:
                     await connection.execute("SELECT 1")  # notices a dead connection
                     continue

@@ -34,6 +34,7 @@ TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _VALUE_FIELDS = ("name", "description", "valid_from", "valid_to", "active", "sort_order", "parent")
 _HISTORY_FIELDS = ("version", "changeset", "published_at", "name", "valid_from", "valid_to")
 _LIST_FIELDS = ("name", "description", "source", "attributes", "version", "published_at")
+_SELECT_LISTS = f"SELECT key, {', '.join(_LIST_FIELDS)} FROM codelist ORDER BY key"  # noqa: S608
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_state (
@@ -138,7 +139,8 @@ class _Source:
             try:
                 response = await self.client.get(path, params=params, timeout=timeout)
             except httpx.TransportError as exc:  # refused, reset, timed out: worth another try
-                problem = f"GET {path}: {type(exc).__name__} {exc}".rstrip()
+                url = f"{str(self.client.base_url).rstrip('/')}{path}"
+                problem = f"GET {url}: {type(exc).__name__} {exc}".rstrip()
             else:
                 if response.is_success:
                     return response.json()
@@ -256,16 +258,17 @@ def _store_export(db: sqlite3.Connection, source: str, data: Mapping[str, Any]) 
                 _put_value(db, item["key"], value)
                 for entry in value["history"]:
                     _put_history(db, item["key"], value["code"], entry)
-        db.execute("INSERT INTO sync_state (id, source, cursor) VALUES (1, ?, ?)", [source, data["seq"]])
+        db.execute(
+            "INSERT INTO sync_state (id, source, cursor) VALUES (1, ?, ?)", [source, data["seq"]]
+        )
 
 
 def _apply_change(db: sqlite3.Connection, change: Mapping[str, Any]) -> None:
     """One feed entry: the value as it is after the change, and its history row."""
     value = change["value"]
     _put_value(db, change["list"], value)
-    entry = {**{name: value[name] for name in _HISTORY_FIELDS[3:]}, "active": value["active"]}
-    entry.update(version=change["version"], changeset=change["changeset"])
-    entry["published_at"] = change["published_at"]
+    entry = {name: change[name] for name in ("version", "changeset", "published_at")}
+    entry.update({name: value[name] for name in ("name", "valid_from", "valid_to", "active")})
     _put_history(db, change["list"], value["code"], entry)
 
 
@@ -309,7 +312,7 @@ def read_copy(path: Path) -> dict[str, Any]:
             value["history"] = history.get((key, code), [])
             values.setdefault(key, []).append(value)
         lists = []
-        for row in db.execute(f"SELECT key, {', '.join(_LIST_FIELDS)} FROM codelist ORDER BY key"):  # noqa: S608 - fixed names
+        for row in db.execute(_SELECT_LISTS):
             item = dict(zip(("key", *_LIST_FIELDS), row, strict=True))
             item["attributes"] = msgspec.json.decode(item["attributes"])
             lists.append({**item, "values": values.get(item["key"], [])})
@@ -360,6 +363,7 @@ async def _adopt_metadata_only_versions(source: _Source, db: sqlite3.Connection)
         with _transaction(db):
             _put_list(db, metadata)
         adopted += 1
+        source.log(f"{key} is at version {latest} (list metadata only)")
     return adopted
 
 
@@ -401,7 +405,9 @@ async def mirror(
             values = sum(len(item["values"]) for item in data["codelists"])
             log(f"copied {len(data['codelists'])} lists, {values} values at seq {data['seq']}")
         elif state[0] != origin:
-            raise MirrorError(f"{into} is a copy of {state[0]}, not of {origin}")
+            raise MirrorError(
+                f"{into} is a copy of {state[0]}, not of {origin}; use another file for it"
+            )
         while True:
             cursor = _cursor(db)
             params: dict[str, str | int | float] = {"after": cursor, "limit": limit}
@@ -420,6 +426,8 @@ async def mirror(
                 refreshed += await _adopt_metadata_only_versions(source, db)
                 if once:
                     break
+                if not changes and wait <= 0:
+                    await asyncio.sleep(1.0)  # following without long-polls: poll, gently
         return MirrorResult(_cursor(db), exported, pages, applied, refreshed)
 
 
@@ -467,6 +475,9 @@ def run(source: str, into: str, *, once: bool, wait: float, token: str | None) -
         result = asyncio.run(main(path))
     except MirrorError as exc:
         log(f"error: {exc}")
+        return 1
+    except sqlite3.Error as exc:
+        log(f"error: the local copy {into}: {exc}")
         return 1
     except KeyboardInterrupt:
         with closing(open_copy(path)) as db:

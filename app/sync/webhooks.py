@@ -71,8 +71,11 @@ class DeliveryWorker:
                 except Exception:
                     log.exception("webhook delivery failed; will retry")
                     pause = self.settings.poll_seconds
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that arrives as the event is set, and the worker never stops.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(published.wait(), timeout=pause)
+                    async with asyncio.timeout(pause):
+                        await published.wait()
 
     async def _seconds_until_due(self) -> float:
         async with self.engine.connect() as connection:

@@ -20,6 +20,8 @@ async def test_index_lists_every_list(client: Client) -> None:
         "key",
         "name",
         "description",
+        "source",
+        "attributes",
         "version",
         "published_at",
         "value_count",

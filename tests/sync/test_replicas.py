@@ -32,7 +32,9 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read() if process.stdout else ''!r}")
+            raise AssertionError(
+                f"server exited: {process.stdout.read() if process.stdout else ''!r}"
+            )
         try:
             if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
                 return
@@ -54,7 +56,14 @@ def replicas(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
     try:
         for _ in range(2):
             port = free_port()
-            command = [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)]
+            command = [
+                sys.executable,
+                "-c",
+                "from app.cli import main; main()",
+                "serve",
+                "--port",
+                str(port),
+            ]
             process = subprocess.Popen(
                 command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
             )
@@ -82,11 +91,15 @@ async def test_a_publish_through_one_replica_is_served_by_the_other_within_a_sec
     async with httpx.AsyncClient(timeout=5) as http:
         before = await http.get(f"{second}/v1/codelists/fravaer/options")
         assert before.json()["version"] == 3
-        assert (await http.get(f"{second}/v1/codelists/fravaer/options")).status_code == 200  # cached
+        assert (
+            await http.get(f"{second}/v1/codelists/fravaer/options")
+        ).status_code == 200  # cached
         document = {
             "id": "via-first",
             "reason": "replicas",
-            "changes": [{"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "Skole"}}],
+            "changes": [
+                {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "Skole"}}
+            ],
         }
         published = await http.post(
             f"{first}/v1/admin/changesets?publish=true",
