@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.api.auth import admin_access
@@ -94,7 +94,9 @@ class SubscriptionController(Controller):
     guards = [admin_access]
 
     @post("/", summary="Subscribe a URL to signed webhooks", status_code=HTTP_201_CREATED)
-    async def create(self, services: ServicesDep, data: NewSubscription) -> CreatedSubscription:
+    async def create(
+        self, services: ServicesDep, data: JSONBody[NewSubscription]
+    ) -> CreatedSubscription:
         _check(data, set(services.catalog.latest))
         secret = new_secret()
         async with services.engine.begin() as connection:
