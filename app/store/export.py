@@ -16,11 +16,10 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.store.queries import last_seq, latest_versions, value_from_row
-from app.store.tables import list_version, value_revision
+from app.store.queries import REVISIONS, last_seq, latest_versions, value_from_row
+from app.store.tables import value_revision
 
 
 class ExportedList(msgspec.Struct, kw_only=True):
@@ -62,15 +61,7 @@ async def export(engine: AsyncEngine) -> Export:
         seq = await last_seq(connection)
         heads = await latest_versions(connection)
         rows = await connection.execute(
-            sa.select(value_revision, list_version.c.changeset_id, list_version.c.published_at)
-            .join(
-                list_version,
-                sa.and_(
-                    list_version.c.list_id == value_revision.c.list_id,
-                    list_version.c.version == value_revision.c.version_from,
-                ),
-            )
-            .order_by(
+            REVISIONS.order_by(
                 value_revision.c.list_id, value_revision.c.code, value_revision.c.version_from
             )
         )

@@ -175,26 +175,27 @@ async def current_states(connection: AsyncConnection, keys: Iterable[str]) -> di
     return states
 
 
+# Every value revision with the change set and time of the publish that made it.
+REVISIONS = sa.select(
+    value_revision, list_version.c.changeset_id, list_version.c.published_at
+).join(
+    list_version,
+    sa.and_(
+        list_version.c.list_id == value_revision.c.list_id,
+        list_version.c.version == value_revision.c.version_from,
+    ),
+)
+
+
 async def value_history(
     connection: AsyncConnection, list_id: int, code: str, up_to: int
 ) -> list[HistoryEntry]:
     """Every revision of one value published up to ``up_to``, oldest first."""
-    query = (
-        sa.select(value_revision, list_version.c.changeset_id, list_version.c.published_at)
-        .join(
-            list_version,
-            sa.and_(
-                list_version.c.list_id == value_revision.c.list_id,
-                list_version.c.version == value_revision.c.version_from,
-            ),
-        )
-        .where(
-            value_revision.c.list_id == list_id,
-            value_revision.c.code == code,
-            value_revision.c.version_from <= up_to,
-        )
-        .order_by(value_revision.c.version_from)
-    )
+    query = REVISIONS.where(
+        value_revision.c.list_id == list_id,
+        value_revision.c.code == code,
+        value_revision.c.version_from <= up_to,
+    ).order_by(value_revision.c.version_from)
     return [
         HistoryEntry(
             version=row.version_from,
