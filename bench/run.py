@@ -233,7 +233,9 @@ def _scale_sqlite(config: Config, report: Report, work: Path) -> None:
         with report.section("feed"):
             service.settle()  # the memory run's last requests are still being answered
             try:
-                report.add(*scale.page_feed(service, wanted=config.feed_changes).report())
+                feed = scale.page_feed(service, wanted=config.feed_changes)
+                report.progress(f"feed pages (ms): {[round(ms) for ms in feed.page_ms]}")
+                report.add(*feed.report())
             except scale.FeedUnavailable as exc:
                 report.add(str(exc))
         errors = service.errors_logged()
