@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 from msgspec import UNSET
@@ -68,8 +68,7 @@ class Plan(msgspec.Struct):
     lists: dict[str, ListPlan]
 
 
-@dataclass(frozen=True)
-class ValueTransition:
+class ValueTransition(NamedTuple):
     """One value's change in a publish: one change-feed entry."""
 
     kind: ChangeKind
@@ -97,10 +96,12 @@ def classify(before: Value | None, after: Value) -> ChangeKind:
 
 def effective_date(before: Value | None, after: Value, published_on: date) -> date:
     """The date a change bites: a new ``valid_from``/``valid_to`` where that is what changed."""
+    if before is None:
+        return after.valid_from
     moved: list[date] = []
-    if before is None or before.valid_from != after.valid_from:
+    if before.valid_from != after.valid_from:
         moved.append(after.valid_from)
-    if before is not None and before.valid_to != after.valid_to and after.valid_to is not None:
+    if before.valid_to != after.valid_to and after.valid_to is not None:
         moved.append(after.valid_to)
     return min(moved) if moved else published_on
 
@@ -233,11 +234,12 @@ class _Planner:
         report: bool = True,
     ) -> Value | None:
         """``value`` with every field the patch names replaced; None if the patch is invalid."""
-        changes: dict[str, Any] = {
-            name: patch_value
-            for name in patch.__struct_fields__
-            if name != "code" and (patch_value := getattr(patch, name)) is not UNSET
+        changes = {
+            name: field
+            for name, field in msgspec.structs.asdict(patch).items()
+            if field is not UNSET
         }
+        changes.pop("code", None)
         if "replaced_by" in changes:
             changes["replaced_by"] = tuple(dict.fromkeys(changes["replaced_by"]))
         if "attributes" in changes:

@@ -28,8 +28,8 @@ from app.domain.planning import (
     plan_document,
     referenced_lists,
 )
-from app.domain.values import Value
 from app.store import changesets, subscriptions
+from app.store.bulk import insert_many
 from app.store.changesets import ChangeSetRecord
 from app.store.queries import current_states, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
@@ -55,10 +55,6 @@ class Outcome:
 
 def content_hash(document: ChangeSetDocument) -> str:
     return hashlib.sha256(document.canonical_bytes()).hexdigest()
-
-
-def value_json(value: Value | None) -> dict[str, Any] | None:
-    return None if value is None else msgspec.to_builtins(value)
 
 
 async def _lock(connection: AsyncConnection) -> None:
@@ -224,8 +220,9 @@ async def _write(
                 .values(version_to=plan.new_version)
             )
         if item.transitions:
-            await connection.execute(
-                sa.insert(value_revision),
+            await insert_many(
+                connection,
+                value_revision,
                 [
                     {
                         **msgspec.structs.asdict(t.after),
@@ -251,12 +248,13 @@ async def _write(
                     "effective_date": effective_date(
                         transition.before, transition.after, published_on
                     ),
-                    "value": value_json(transition.after),
-                    "previous": value_json(transition.before),
+                    # Structs: encoded straight to JSON by insert_many.
+                    "value": transition.after,
+                    "previous": transition.before,
                 }
             )
     if feed:
-        await connection.execute(sa.insert(change), feed)
+        await insert_many(connection, change, feed)
         await subscriptions.enqueue(connection, feed, now)
     record.status = "published"
     record.published_at = now.astimezone(UTC)

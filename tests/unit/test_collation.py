@@ -44,3 +44,13 @@ def test_case_never_changes_the_primary_order(word: str) -> None:
 @given(st.text(alphabet="abcxyz", min_size=1, max_size=6), st.sampled_from("æøå"))
 def test_any_word_starting_with_a_danish_letter_follows_plain_words(word: str, letter: str) -> None:
     assert danish_sort_key(word) < danish_sort_key(letter + word)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x24F), max_size=20))
+def test_the_table_gives_the_same_order_as_character_by_character(text: str) -> None:
+    import unicodedata
+
+    from app.domain.collation import _base_letters, _primary, _weights
+
+    slow = "".join(_weights(_base_letters(c)) for c in unicodedata.normalize("NFC", text))
+    assert _primary(text) == slow
