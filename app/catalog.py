@@ -22,6 +22,7 @@ from app.store import queries
 from app.store.queries import ListVersion
 
 _MISS_REFRESH_SECONDS = 0.05
+_CONCURRENT_LOADS = 4
 _BYTES_PER_VALUE = 1024  # a decoded Value with its share of the indexes (measured ~860)
 
 
@@ -60,6 +61,9 @@ class Catalog:
         self.latest: dict[str, ListVersion] = {}
         self._snapshots: SizedLRU[Hashable, ListSnapshot] = SizedLRU(max_bytes)
         self._loading: dict[tuple[str, int], asyncio.Future[ListSnapshot]] = {}
+        # Decoding a large list version takes memory until its answer is cached; a few at a
+        # time keep that bounded however many requests miss at once.
+        self._decoding = asyncio.Semaphore(_CONCURRENT_LOADS)
         self._refreshing = asyncio.Lock()
         self._published = asyncio.Event()
         self._refreshed_at = 0.0
@@ -138,12 +142,13 @@ class Catalog:
         return await asyncio.shield(loading)
 
     async def _load(self, key: str, version: int) -> ListSnapshot:
-        async with self.engine.connect() as connection:
-            info = await queries.list_version_at(connection, key, version)
-            if info is None:  # published elsewhere under our feet and not yet refreshed
-                raise UnknownVersion(key, version, self.head(key).version)
-            values = await queries.values_at(connection, info.list_id, version)
-        snapshot = ListSnapshot.of(info, values)
+        async with self._decoding:
+            async with self.engine.connect() as connection:
+                info = await queries.list_version_at(connection, key, version)
+                if info is None:  # published elsewhere under our feet and not yet refreshed
+                    raise UnknownVersion(key, version, self.head(key).version)
+                values = await queries.values_at(connection, info.list_id, version)
+            snapshot = ListSnapshot.of(info, values)
         self._snapshots.put((key, version), snapshot, _BYTES_PER_VALUE * (1 + len(values)))
         return snapshot
 
