@@ -84,7 +84,9 @@ class Reads:
             upcoming = next_state_change(change_dates, today)
             changes_at = self.clock.midnight(upcoming) if upcoming else None
             last = last_state_change(change_dates, today)
-            if last is not None:
+            # Only a change after the publish can move Last-Modified (and dates of year 1 have
+            # no midnight in UTC).
+            if last is not None and last >= published_at.date():
                 last_modified = max(last_modified, self.clock.midnight(last))
         return Answer(
             _encoder.encode(body),

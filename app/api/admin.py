@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access
 from app.api.params import ServicesDep
-from app.domain.documents import MAX_DOCUMENT_BYTES, parse_document
+from app.domain.documents import CHANGESET_ID_PATTERN, MAX_DOCUMENT_BYTES, parse_document
 from app.domain.planning import Plan
 from app.store import changesets
 from app.store.changesets import ChangeSetRecord, Status
@@ -26,6 +27,14 @@ MAX_BODY = 2 * MAX_DOCUMENT_BYTES
 
 AnyRequest = Request[Any, Any, Any]
 PathId = FromPath[str]
+_ID = re.compile(CHANGESET_ID_PATTERN)
+
+
+def _well_formed(changeset_id: str) -> str:
+    # An id no change set can have is not looked up: the database cannot even compare a NUL.
+    if not _ID.match(changeset_id):
+        raise ChangeSetNotFound(changeset_id)
+    return changeset_id
 
 
 class ChangeSetOut(msgspec.Struct, kw_only=True):
@@ -128,7 +137,7 @@ class ChangeSetController(Controller):
     @get("/{changeset_id:str}", summary="One change set with its plan")
     async def detail(self, services: ServicesDep, changeset_id: PathId) -> ChangeSetOut:
         async with services.engine.connect() as connection:
-            record = await changesets.get(connection, changeset_id)
+            record = await changesets.get(connection, _well_formed(changeset_id))
         if record is None:
             raise ChangeSetNotFound(changeset_id)
         return ChangeSetOut.of(record)
@@ -139,7 +148,9 @@ class ChangeSetController(Controller):
         status_code=HTTP_200_OK,
     )
     async def publish(self, services: ServicesDep, changeset_id: PathId) -> PublishedOut:
-        record = await publish(services.engine, changeset_id, now=services.clock.now())
+        record = await publish(
+            services.engine, _well_formed(changeset_id), now=services.clock.now()
+        )
         await services.catalog.refresh()
         return PublishedOut(
             id=record.id, status=record.status, versions=record.versions or {}, seq=record.seq or 0

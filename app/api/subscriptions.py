@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from app.store.subscriptions import DeliveryStatus, Subscription
 from app.sync.secrets import new_secret
 
 PathId = FromPath[str]
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class NewSubscription(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -79,7 +81,11 @@ class SubscriptionNotFound(LookupError):
 def _check(body: NewSubscription, known_lists: set[str]) -> None:
     errors = []
     parts = urlsplit(body.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(ord(char) < 0x21 or ord(char) == 0x7F for char in body.url)
+    ):
         errors.append(FieldError("url", "must be an absolute http:// or https:// URL"))
     for index, key in enumerate(body.lists or []):
         if key not in known_lists:
@@ -117,6 +123,8 @@ class SubscriptionController(Controller):
 
     @get("/{subscription_id:str}/deliveries", summary="The delivery log of a subscription")
     async def deliveries(self, services: ServicesDep, subscription_id: PathId) -> DeliveriesOut:
+        if not _UUID.match(subscription_id):  # not looked up: see app/api/admin.py
+            raise SubscriptionNotFound(subscription_id)
         async with services.engine.connect() as connection:
             if await subscriptions.get(connection, subscription_id) is None:
                 raise SubscriptionNotFound(subscription_id)
@@ -139,6 +147,8 @@ class SubscriptionController(Controller):
 
     @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
     async def end(self, services: ServicesDep, subscription_id: PathId) -> Response[None]:
+        if not _UUID.match(subscription_id):
+            raise SubscriptionNotFound(subscription_id)
         async with services.engine.begin() as connection:
             if not await subscriptions.deactivate(connection, subscription_id):
                 raise SubscriptionNotFound(subscription_id)

@@ -14,6 +14,7 @@ from litestar.params import QueryParameter
 
 from app.api.auth import sync_access
 from app.api.params import ServicesDep
+from app.domain.documents import LIST_KEY_PATTERN
 from app.http.answer import Answer
 from app.http.raw import RawResponse
 from app.reads import EPOCH
@@ -40,7 +41,8 @@ async def changes(
     ] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
     list_key: Annotated[
-        str | None, QueryParameter(name="list", max_length=64, description="One list only.")
+        str | None,
+        QueryParameter(name="list", pattern=LIST_KEY_PATTERN, description="One list only."),
     ] = None,
     wait: Annotated[
         float,

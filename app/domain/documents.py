@@ -24,8 +24,10 @@ MAX_OPERATIONS = 10_000
 # A code is served as a string and used in URLs and in comma-separated `include=` lists,
 # hence no whitespace, commas or slashes.
 Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s,/\x00-\x1f\x7f]+$")]
-ListKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-ChangeSetId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
+LIST_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ListKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=LIST_KEY_PATTERN)]
+CHANGESET_ID_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
+ChangeSetId = Annotated[str, Meta(pattern=CHANGESET_ID_PATTERN)]
 # Names are one line; longer texts may have line breaks and tabs but no other control characters
 # (PostgreSQL cannot store NUL, and nothing else has a use in a code list).
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"

@@ -238,3 +238,59 @@ async def test_unicode_and_sql_looking_names_are_stored_verbatim(
         assert (await admin.get(f"/v1/codelists/fravaer/values/{code}")).json()["name"] == name
     counts = {name: len(rows) for name, rows in (await snapshot(seeded)).items()}
     assert counts["value_revision"] == 37 + 12 + 12 + 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/changes?list=a%00b", None),
+        ("GET", "/v1/changes?after=9223372036854775808", None),
+        ("GET", "/v1/admin/changesets/a%00b", None),
+        ("POST", "/v1/admin/changesets/a%00b/publish", None),
+        ("GET", "/v1/admin/subscriptions/a%00b/deliveries", None),
+        ("POST", "/v1/admin/subscriptions", {"url": "http://127.0.0.1/\u0000x"}),
+        ("GET", "/v1/codelists/fravaer/values/a%00b", None),
+        ("GET", "/v1/codelists/fravaer/validate?code=a%00b", None),
+        ("GET", "/v1/codelists/fravaer/options?q=%00&include=%00", None),
+        ("GET", "/v1/codelists/fr%00aer", None),
+        ("POST", "/v1/validate", {"items": [{"list": "a\u0000b", "code": "\u0000"}]}),
+    ],
+)
+async def test_nul_and_out_of_range_input_never_reaches_the_database(
+    admin: AppClient, method: str, path: str, body: object
+) -> None:
+    response = await admin.request(method, path, json=body)
+    assert response.status_code < 500, response.text
+
+
+async def test_dates_at_the_ends_of_the_calendar(admin: AppClient) -> None:
+    document = {
+        "id": "calendar",
+        "reason": "extremes",
+        "changes": [
+            {
+                "op": "upsert",
+                "list": "fravaer",
+                "values": [
+                    {"code": "first", "name": "Altid", "valid_from": "0001-01-01"},
+                    {
+                        "code": "last",
+                        "name": "Aldrig",
+                        "valid_from": "9999-12-30",
+                        "valid_to": "9999-12-31",
+                    },
+                ],
+            }
+        ],
+    }
+    assert (await admin.post(URL, json=document)).status_code == 201
+    for path in [
+        "/v1/codelists/fravaer",
+        "/v1/codelists/fravaer/options",
+        "/v1/codelists/fravaer/values/first",
+        "/v1/codelists/fravaer/values/last",
+        "/v1/codelists/fravaer/fhir",
+        "/v1/codelists/fravaer?at=0001-01-01",
+        "/v1/codelists/fravaer?at=9999-12-31",
+    ]:
+        assert (await admin.get(path)).status_code == 200, path
