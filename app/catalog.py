@@ -144,7 +144,9 @@ class Catalog:
     async def _load(self, key: str, version: int) -> ListSnapshot:
         async with self._decoding:
             async with self.engine.connect() as connection:
-                info = await queries.list_version_at(connection, key, version)
+                info: ListVersion | None = self.head(key)
+                if info is None or info.version != version:  # the latest we know already
+                    info = await queries.list_version_at(connection, key, version)
                 if info is None:  # published elsewhere under our feet and not yet refreshed
                     raise UnknownVersion(key, version, self.head(key).version)
                 values = await queries.values_at(connection, info.list_id, version)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Primary weights are expressed as characters so that comparing two keys is a plain string
 # comparison done in C. Anything unmapped keeps its own code point: punctuation and spaces sit
@@ -48,6 +49,9 @@ def _primary(text: str) -> str:
     return text.translate(_PRIMARY)
 
 
+# Bounded: a new version of a list mostly repeats the names of the one before, and the cache
+# must not grow with the store (about 400 bytes an entry).
+@lru_cache(maxsize=32768)
 def danish_sort_key(text: str) -> tuple[str, str, str]:
     """A key that sorts strings in Danish alphabetical order; accents, then case, break ties."""
     return (_primary(text), text.casefold(), text.swapcase())

@@ -67,7 +67,7 @@ class Answer:
             elif coding == "gzip":
                 found = (gzip.compress(self.body, 6, mtime=0), f'"{self.etag}-gzip"'.encode())
             else:
-                found = (brotli.compress(self.body, quality=5), f'"{self.etag}-br"'.encode())
+                found = (brotli.compress(self.body, quality=4), f'"{self.etag}-br"'.encode())
             self._encoded[coding] = found
         return found
 

@@ -160,11 +160,9 @@ def _current_at(version: int) -> sa.ColumnElement[bool]:
 
 
 async def values_at(connection: AsyncConnection, list_id: int, version: int) -> list[Value]:
-    """Every value of a list as it was at ``version``."""
-    query = (
-        sa.select(*VALUE_COLUMNS)
-        .where(value_revision.c.list_id == list_id, _current_at(version))
-        .order_by(value_revision.c.code)
+    """Every value of a list as it was at ``version``, in no particular order."""
+    query = sa.select(*VALUE_COLUMNS).where(
+        value_revision.c.list_id == list_id, _current_at(version)
     )
     return [value_from_row(row) for row in (await connection.execute(query)).all()]
 
