@@ -61,7 +61,7 @@ class ChangeSetOut(msgspec.Struct, kw_only=True):
             author=record.author,
             created_at=record.created_at,
             published_at=record.published_at,
-            plan=msgspec.convert(record.plan, Plan),
+            plan=record.plan,
             versions=record.versions,
             seq=record.seq,
         )

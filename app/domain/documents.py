@@ -131,6 +131,12 @@ def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
     if len(raw) > MAX_DOCUMENT_BYTES:
         size = len(raw) / (1024 * 1024)
         raise InvalidDocument([FieldError("", f"document is {size:.1f} MiB; the limit is 5 MiB")])
+    try:  # a valid document in one go; an invalid one again, slowly, to find every error
+        if yaml:
+            return msgspec.yaml.decode(raw, type=ChangeSetDocument)
+        return msgspec.json.decode(raw, type=ChangeSetDocument)
+    except Exception:  # noqa: BLE001, S110 - reported below, with paths
+        pass
     try:
         tree = msgspec.yaml.decode(raw) if yaml else msgspec.json.decode(raw)
     except Exception as exc:  # noqa: BLE001 - any parser failure is the document's fault

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET
@@ -25,7 +25,7 @@ from app.domain.documents import (
     ValueSpec,
 )
 from app.domain.errors import FieldError, InvalidDocument
-from app.domain.values import Value, changed_fields, in_option_order
+from app.domain.values import Value, changed_fields, code_order
 
 ChangeKind = Literal["created", "updated", "deactivated", "reactivated"]
 
@@ -68,7 +68,7 @@ class Plan(msgspec.Struct):
     lists: dict[str, ListPlan]
 
 
-class ValueTransition(NamedTuple):
+class ValueTransition(msgspec.Struct, frozen=True):
     """One value's change in a publish: one change-feed entry."""
 
     kind: ChangeKind
@@ -107,9 +107,11 @@ def effective_date(before: Value | None, after: Value, published_on: date) -> da
 
 
 def diff_lists(before: Mapping[str, Value], after: Mapping[str, Value]) -> ListPlan:
-    """Added and changed values between two states of a list (values are never removed)."""
+    """Added and changed values between two states of a list (values are never removed), in
+    code order."""
     plan = ListPlan(base_version=0, new_version=0)
-    for value in in_option_order(after.values()):
+    different = [value for code, value in after.items() if before.get(code) != value]
+    for value in sorted(different, key=lambda value: code_order(value.code)):
         previous = before.get(value.code)
         if previous is None:
             plan.added.append(value)

@@ -85,15 +85,15 @@ def last_state_change(change_dates: Sequence[date], on_or_before: date) -> date 
     return change_dates[index - 1] if index else None
 
 
-def _code_key(code: str) -> tuple[int, int, str]:
-    # Numeric codes in numeric order ("9" before "10"), other codes after them as text.
+def code_order(code: str) -> tuple[int, int, str]:
+    """Numeric codes in numeric order ("9" before "10"), other codes after them as text."""
     return (0, int(code), code) if code.isdecimal() else (1, 0, code)
 
 
 def option_order_key(value: Value) -> tuple[Any, ...]:
     """Order of options: ``sort_order`` (unset last), then Danish name order, then code."""
     unset = value.sort_order is None
-    return (unset, value.sort_order or 0, danish_sort_key(value.name), _code_key(value.code))
+    return (unset, value.sort_order or 0, danish_sort_key(value.name), code_order(value.code))
 
 
 def in_option_order(values: Iterable[Value]) -> list[Value]:

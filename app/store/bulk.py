@@ -9,7 +9,7 @@ timestamps and JSON.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -51,24 +51,29 @@ def _converter(column: sa.Column[Any], dialect: str) -> Converter | None:
 
 
 async def insert_many(
-    connection: AsyncConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
 ) -> None:
-    """INSERT ``rows`` (dicts with the same keys, all columns of ``table`` they name)."""
+    """INSERT ``rows``: tuples with a value for each column in ``names``."""
     if not rows:
         return
     dialect = connection.dialect.name
-    columns = [table.c[name] for name in rows[0]]
+    columns = [table.c[name] for name in names]
     if dialect == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
     else:
         placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
-    target = connection.dialect.identifier_preparer.format_table(table)
-    statement = f"INSERT INTO {target} ({names}) VALUES ({placeholders})"  # noqa: S608
-    # Column by column, then zipped into rows: a loop per column is much cheaper than a
-    # generator per row.
-    values = [_column([row[column.name] for row in rows], column, dialect) for column in columns]
-    await connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
+    preparer = connection.dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(column.name) for column in columns)
+    statement = f"INSERT INTO {preparer.format_table(table)} ({quoted}) VALUES ({placeholders})"  # noqa: S608
+    # Column by column (zip transposes in C), converted where the driver needs it, and back.
+    by_column = [
+        _column(list(values), column, dialect)
+        for values, column in zip(zip(*rows, strict=True), columns, strict=True)
+    ]
+    await connection.exec_driver_sql(statement, list(zip(*by_column, strict=True)))
 
 
 def _column(values: list[Any], column: sa.Column[Any], dialect: str) -> list[Any]:

@@ -9,6 +9,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.documents import ChangeSetDocument, convert_document
+from app.domain.planning import Plan
 from app.store.tables import changeset
 
 Status = Literal["planned", "published"]
@@ -23,36 +25,53 @@ class ChangeSetRecord(msgspec.Struct, kw_only=True):
     author: str
     created_at: datetime
     published_at: datetime | None
-    plan: dict[str, Any]
+    plan: Plan
     base_versions: dict[str, int]
     versions: dict[str, int] | None
     seq: int | None
     content_hash: str
-    document: dict[str, Any]
+
+
+# The document is read only to publish; a record leaves it out.
+_RECORD = [column for column in changeset.c if column.name != "document"]
 
 
 def _record(row: sa.Row[Any]) -> ChangeSetRecord:
-    return ChangeSetRecord(**row._mapping)
+    fields = dict(row._mapping)
+    fields["plan"] = msgspec.convert(fields["plan"], Plan)
+    return ChangeSetRecord(**fields)
 
 
 async def get(connection: AsyncConnection, changeset_id: str) -> ChangeSetRecord | None:
     row = (
-        await connection.execute(sa.select(changeset).where(changeset.c.id == changeset_id))
+        await connection.execute(sa.select(*_RECORD).where(changeset.c.id == changeset_id))
     ).first()
     return _record(row) if row else None
+
+
+async def document_of(connection: AsyncConnection, changeset_id: str) -> ChangeSetDocument:
+    stored = await connection.scalar(
+        sa.select(changeset.c.document).where(changeset.c.id == changeset_id)
+    )
+    return convert_document(stored)
 
 
 async def newest_first(
     connection: AsyncConnection, *, limit: int, before: datetime | None = None
 ) -> list[ChangeSetRecord]:
-    query = sa.select(changeset).order_by(changeset.c.created_at.desc(), changeset.c.id.desc())
+    query = sa.select(*_RECORD).order_by(changeset.c.created_at.desc(), changeset.c.id.desc())
     if before is not None:
         query = query.where(changeset.c.created_at < before)
     return [_record(row) for row in await connection.execute(query.limit(limit))]
 
 
-async def insert(connection: AsyncConnection, record: ChangeSetRecord) -> None:
-    await connection.execute(sa.insert(changeset).values(**msgspec.structs.asdict(record)))
+async def insert(
+    connection: AsyncConnection, record: ChangeSetRecord, document: ChangeSetDocument
+) -> None:
+    # Structs go to the JSON columns as they are: the engine's serializer is msgspec's.
+    await connection.execute(
+        sa.insert(changeset).values(**msgspec.structs.asdict(record), document=document)
+    )
 
 
 async def replan(connection: AsyncConnection, record: ChangeSetRecord) -> None:

@@ -18,7 +18,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.domain.documents import ChangeSetDocument, convert_document
+from app.domain.documents import ChangeSetDocument
 from app.domain.planning import (
     ListState,
     Plan,
@@ -28,6 +28,7 @@ from app.domain.planning import (
     plan_document,
     referenced_lists,
 )
+from app.domain.values import Value
 from app.store import changesets, subscriptions
 from app.store.bulk import insert_many
 from app.store.changesets import ChangeSetRecord
@@ -35,6 +36,20 @@ from app.store.queries import current_states, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
 
 NOTIFY_CHANNEL = "codelists_published"
+# A revision row is a Value's fields in their order, then the list and the version.
+REVISION_COLUMNS = (*Value.__struct_fields__, "list_id", "version_from")
+FEED_COLUMNS = (
+    "seq",
+    "list_key",
+    "code",
+    "kind",
+    "version",
+    "changeset_id",
+    "published_at",
+    "effective_date",
+    "value",
+    "previous",
+)
 _CHUNK = 500
 
 
@@ -98,7 +113,7 @@ async def submit(
 
         states = await current_states(connection, referenced_lists(document))
         planned = plan_changeset(document, states)
-        plan = msgspec.to_builtins(plan_document(planned))
+        plan = plan_document(planned)
         base_versions = _base_versions(document, states)
         if existing is None:
             record = ChangeSetRecord(
@@ -115,9 +130,8 @@ async def submit(
                 versions=None,
                 seq=None,
                 content_hash=digest,
-                document=msgspec.to_builtins(document),
             )
-            await changesets.insert(connection, record)
+            await changesets.insert(connection, record, document)
         else:
             record = existing
             record.plan, record.base_versions = plan, base_versions
@@ -142,7 +156,7 @@ async def publish(engine: AsyncEngine, changeset_id: str, *, now: datetime) -> C
 async def _publish_planned(
     connection: AsyncConnection, record: ChangeSetRecord, now: datetime
 ) -> ChangeSetRecord:
-    document = convert_document(record.document)
+    document = await changesets.document_of(connection, record.id)
     states = await current_states(connection, referenced_lists(document))
     moved = sorted(
         key
@@ -154,7 +168,7 @@ async def _publish_planned(
             f"published since this change set was planned: {', '.join(moved)}; plan it again"
         )
     planned = plan_changeset(document, states)
-    record.plan = msgspec.to_builtins(plan_document(planned))
+    record.plan = plan_document(planned)
     await _write(connection, record, planned, now)
     return record
 
@@ -182,7 +196,7 @@ async def _write(
     list_ids = await _list_ids(connection, sorted(planned))
     published_on = now.date()
     versions: dict[str, int] = {}
-    feed: list[dict[str, Any]] = []
+    feed: list[tuple[Any, ...]] = []
     for key, item in sorted(planned.items()):
         plan, after = item.plan, item.after
         if key not in list_ids:
@@ -219,43 +233,31 @@ async def _write(
                 )
                 .values(version_to=plan.new_version)
             )
-        if item.transitions:
-            await insert_many(
-                connection,
-                value_revision,
-                [
-                    {
-                        **msgspec.structs.asdict(t.after),
-                        "replaced_by": list(t.after.replaced_by),
-                        "list_id": list_id,
-                        "version_from": plan.new_version,
-                        "version_to": None,
-                    }
-                    for t in item.transitions
-                ],
-            )
+        stamp = (list_id, plan.new_version)
+        await insert_many(
+            connection,
+            value_revision,
+            REVISION_COLUMNS,
+            [msgspec.structs.astuple(t.after) + stamp for t in item.transitions],
+        )
         for transition in item.transitions:
             seq += 1
             feed.append(
-                {
-                    "seq": seq,
-                    "list_key": key,
-                    "code": transition.after.code,
-                    "kind": transition.kind,
-                    "version": plan.new_version,
-                    "changeset_id": record.id,
-                    "published_at": now,
-                    "effective_date": effective_date(
-                        transition.before, transition.after, published_on
-                    ),
-                    # Structs: encoded straight to JSON by insert_many.
-                    "value": transition.after,
-                    "previous": transition.before,
-                }
+                (
+                    seq,
+                    key,
+                    transition.after.code,
+                    transition.kind,
+                    plan.new_version,
+                    record.id,
+                    now,
+                    effective_date(transition.before, transition.after, published_on),
+                    transition.after,  # structs: encoded straight to JSON by insert_many
+                    transition.before,
+                )
             )
-    if feed:
-        await insert_many(connection, change, feed)
-        await subscriptions.enqueue(connection, feed, now)
+    await insert_many(connection, change, FEED_COLUMNS, feed)
+    await subscriptions.enqueue(connection, [(row[0], row[1]) for row in feed], now)
     record.status = "published"
     record.published_at = now.astimezone(UTC)
     record.versions = versions

@@ -10,7 +10,7 @@ least once, in ``seq`` order per subscription.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -102,14 +102,16 @@ async def deliveries_of(connection: AsyncConnection, subscription_id: str) -> li
 
 
 async def enqueue(
-    connection: AsyncConnection, changes: Iterable[Mapping[str, Any]], now: datetime
+    connection: AsyncConnection, changes: Sequence[tuple[int, str]], now: datetime
 ) -> None:
-    """Add the batches of a publish's change-feed rows to every interested subscription."""
-    changes = list(changes)
+    """Add batches of a publish's changes, given as (seq, list), to every interested
+    subscription."""
+    if not changes:
+        return
     rows = []
     for target in await all_active(connection):
         wanted = None if target.lists is None else set(target.lists)
-        seqs = [c["seq"] for c in changes if wanted is None or c["list_key"] in wanted]
+        seqs = [seq for seq, key in changes if wanted is None or key in wanted]
         for start in range(0, len(seqs), BATCH):
             batch = seqs[start : start + BATCH]
             rows.append(
