@@ -29,8 +29,10 @@ class Change(msgspec.Struct, kw_only=True):
     changeset: str
     published_at: datetime
     effective_date: date
-    value: dict[str, Any]  # the value after the change: its stored fields
-    previous: dict[str, Any] | None  # before (null when created)
+    # The value's stored fields after the change, and before (null when created): passed on
+    # as the JSON text stored at publish time, never decoded and encoded again.
+    value: msgspec.Raw
+    previous: msgspec.Raw | None
 
 
 _COLUMNS = (
@@ -42,13 +44,39 @@ _COLUMNS = (
     change.c.changeset_id.label("changeset"),
     change.c.published_at,
     change.c.effective_date,
-    change.c.value,
-    change.c.previous,
+    # As text in SQL: PostgreSQL's driver would otherwise decode the JSON.
+    sa.cast(change.c.value, sa.Text).label("value"),
+    sa.cast(change.c.previous, sa.Text).label("previous"),
 )
 
 
 def _changes(rows: Iterable[Any]) -> list[Change]:
-    return [Change(**row._mapping) for row in rows]
+    return [
+        Change(
+            seq=seq,
+            list=key,
+            code=code,
+            kind=kind,
+            version=version,
+            changeset=changeset,
+            published_at=published_at,
+            effective_date=effective_date,
+            value=msgspec.Raw(value),
+            previous=None if previous is None else msgspec.Raw(previous),
+        )
+        for (
+            seq,
+            key,
+            code,
+            kind,
+            version,
+            changeset,
+            published_at,
+            effective_date,
+            value,
+            previous,
+        ) in rows
+    ]
 
 
 async def page(
