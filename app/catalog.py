@@ -154,6 +154,11 @@ class Catalog:
         self._snapshots.put((key, version), snapshot, _BYTES_PER_VALUE * (1 + len(values)))
         return snapshot
 
+    async def lists_at(self, version: int) -> dict[str, ListVersion]:
+        """Every list that has a version ``version``, as it was then."""
+        async with self.engine.connect() as connection:
+            return await queries.lists_at(connection, version)
+
     async def history(self, key: str, code: str, version: int) -> list[queries.HistoryEntry]:
         async with self.engine.connect() as connection:
             return await queries.value_history(connection, self.head(key).list_id, code, version)

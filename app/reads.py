@@ -99,10 +99,9 @@ class Reads:
     async def codelists(self, *, today: date, at: date | None, version: int | None) -> Answer:
         """Every list, at its latest version (or at ``version``, or its latest if older)."""
         summaries = []
+        older = await self.catalog.lists_at(version) if version is not None else {}
         for key, head in sorted(self.catalog.latest.items()):
-            info = head
-            if version is not None and version < head.version:
-                info = (await self.catalog.snapshot(key, version)).info
+            info = older.get(key, head)
             summaries.append(
                 CodeListSummary(
                     key=key,

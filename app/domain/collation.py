@@ -50,8 +50,8 @@ def _primary(text: str) -> str:
 
 
 # Bounded: a new version of a list mostly repeats the names of the one before, and the cache
-# must not grow with the store (about 400 bytes an entry).
-@lru_cache(maxsize=32768)
+# must not grow with the store (about 400 bytes an entry: 3 MB).
+@lru_cache(maxsize=8192)
 def danish_sort_key(text: str) -> tuple[str, str, str]:
     """A key that sorts strings in Danish alphabetical order; accents, then case, break ties."""
     return (_primary(text), text.casefold(), text.swapcase())

@@ -137,6 +137,11 @@ async def latest_versions(
     return {row.key: _list_version(row) for row in rows}
 
 
+async def lists_at(connection: AsyncConnection, version: int) -> dict[str, ListVersion]:
+    rows = await connection.execute(_VERSIONS.where(list_version.c.version == version))
+    return {row.key: _list_version(row) for row in rows}
+
+
 async def list_version_at(
     connection: AsyncConnection, key: str, version: int
 ) -> ListVersion | None:

@@ -270,3 +270,12 @@ async def test_slettepolitik_has_typed_attributes(client: Client) -> None:
     periods = {v["code"]: v["attributes"]["retention_period"] for v in body["values"]}
     assert periods["1"] == "P4Y"
     assert periods["3"] == "P6M"
+
+
+async def test_index_at_a_version_shows_each_list_as_it_was(client: Client) -> None:
+    first = (await client.get("/v1/codelists?version=2")).json()["codelists"]
+    versions = {item["key"]: item["version"] for item in first}
+    assert versions == {"fravaer": 2, "kontaktgruppe": 2, "tilmeldekategori": 2, "slettepolitik": 1}
+    published = {item["key"]: item["published_at"] for item in first}
+    history = (await client.get("/v1/codelists/fravaer/versions")).json()["versions"]
+    assert published["fravaer"] == history[1]["published_at"]
