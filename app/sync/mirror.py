@@ -19,66 +19,30 @@ import asyncio
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import msgspec
+
+from app.sync.local_copy import (
+    LIST_FIELDS,
+    CopyConflict,
+    apply_page,
+    current_cursor,
+    list_versions,
+    open_copy,
+    put_list,
+    store_export,
+    sync_state,
+    transaction,
+)
 
 PAGE_LIMIT = 5000
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_VALUE_FIELDS = ("name", "description", "valid_from", "valid_to", "active", "sort_order", "parent")
-_HISTORY_FIELDS = ("version", "changeset", "published_at", "name", "valid_from", "valid_to")
-_LIST_FIELDS = ("name", "description", "source", "attributes", "version", "published_at")
-_SELECT_LISTS = f"SELECT key, {', '.join(_LIST_FIELDS)} FROM codelist ORDER BY key"  # noqa: S608
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sync_state (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    source TEXT NOT NULL,      -- the service's base URL
-    cursor INTEGER NOT NULL    -- the last feed seq applied: the next read is after=cursor
-);
-CREATE TABLE IF NOT EXISTS codelist (
-    key TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    description TEXT,
-    source TEXT,
-    attributes TEXT NOT NULL,  -- JSON: attribute name -> type
-    version INTEGER NOT NULL,
-    published_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS code_value (
-    list TEXT NOT NULL REFERENCES codelist (key),
-    code TEXT NOT NULL,
-    name TEXT NOT NULL,
-    description TEXT,
-    valid_from TEXT NOT NULL,  -- YYYY-MM-DD; valid on [valid_from, valid_to)
-    valid_to TEXT,
-    active INTEGER NOT NULL,
-    sort_order INTEGER,
-    parent TEXT,
-    replaced_by TEXT NOT NULL, -- JSON array of codes
-    attributes TEXT NOT NULL,  -- JSON object
-    PRIMARY KEY (list, code)
-);
-CREATE TABLE IF NOT EXISTS value_history (
-    list TEXT NOT NULL,
-    code TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    changeset TEXT NOT NULL,
-    published_at TEXT NOT NULL,
-    name TEXT NOT NULL,
-    valid_from TEXT NOT NULL,
-    valid_to TEXT,
-    active INTEGER NOT NULL,
-    PRIMARY KEY (list, code, version),
-    FOREIGN KEY (list, code) REFERENCES code_value (list, code)
-);
-"""
 
 
 class MirrorError(Exception):
@@ -175,150 +139,6 @@ def _retry_after(response: httpx.Response) -> float:
         return 0.0  # an HTTP date: the back-off will do
 
 
-# The local copy -------------------------------------------------------------------------------
-
-
-def open_copy(path: Path) -> sqlite3.Connection:
-    """The local copy, created if need be; transactions are explicit (``_transaction``)."""
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=30000")
-    db.executescript(SCHEMA)
-    return db
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")  # the write lock now: another mirror on the file waits
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _state(db: sqlite3.Connection) -> tuple[str, int] | None:
-    row = db.execute("SELECT source, cursor FROM sync_state").fetchone()
-    return None if row is None else (row[0], row[1])
-
-
-def _list_versions(db: sqlite3.Connection) -> dict[str, int]:
-    return dict(db.execute("SELECT key, version FROM codelist").fetchall())
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
-
-
-def _put_list(db: sqlite3.Connection, item: Mapping[str, Any]) -> None:
-    """Insert a list, or update it to ``item``'s version if that is newer."""
-    row = [item[name] for name in _LIST_FIELDS]
-    row[3] = _json(row[3])
-    db.execute(
-        "INSERT INTO codelist (key, name, description, source, attributes, version, published_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name,"
-        " description = excluded.description, source = excluded.source,"
-        " attributes = excluded.attributes, version = excluded.version,"
-        " published_at = excluded.published_at WHERE excluded.version > codelist.version",
-        [item["key"], *row],
-    )
-
-
-def _put_value(db: sqlite3.Connection, key: str, value: Mapping[str, Any]) -> None:
-    fields = [value[name] for name in _VALUE_FIELDS]
-    db.execute(
-        "INSERT INTO code_value (list, code, name, description, valid_from, valid_to, active,"
-        " sort_order, parent, replaced_by, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (list, code) DO UPDATE SET name = excluded.name,"
-        " description = excluded.description, valid_from = excluded.valid_from,"
-        " valid_to = excluded.valid_to, active = excluded.active,"
-        " sort_order = excluded.sort_order, parent = excluded.parent,"
-        " replaced_by = excluded.replaced_by, attributes = excluded.attributes",
-        [key, value["code"], *fields, _json(value["replaced_by"]), _json(value["attributes"])],
-    )
-
-
-def _put_history(db: sqlite3.Connection, key: str, code: str, entry: Mapping[str, Any]) -> None:
-    db.execute(
-        "INSERT INTO value_history (list, code, version, changeset, published_at, name,"
-        " valid_from, valid_to, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [key, code, *(entry[name] for name in _HISTORY_FIELDS), entry["active"]],
-    )
-
-
-def _store_export(db: sqlite3.Connection, source: str, data: Mapping[str, Any]) -> None:
-    with _transaction(db):
-        if _state(db) is not None:
-            raise MirrorError("another mirror started this copy at the same time")
-        for item in data["codelists"]:
-            _put_list(db, item)
-            for value in item["values"]:
-                _put_value(db, item["key"], value)
-                for entry in value["history"]:
-                    _put_history(db, item["key"], value["code"], entry)
-        db.execute(
-            "INSERT INTO sync_state (id, source, cursor) VALUES (1, ?, ?)", [source, data["seq"]]
-        )
-
-
-def _apply_change(db: sqlite3.Connection, change: Mapping[str, Any]) -> None:
-    """One feed entry: the value as it is after the change, and its history row."""
-    value = change["value"]
-    _put_value(db, change["list"], value)
-    entry = {name: change[name] for name in ("version", "changeset", "published_at")}
-    entry.update({name: value[name] for name in ("name", "valid_from", "valid_to", "active")})
-    _put_history(db, change["list"], value["code"], entry)
-
-
-def _apply_page(
-    db: sqlite3.Connection,
-    changes: list[dict[str, Any]],
-    lists: list[dict[str, Any]],
-    next_after: int,
-) -> int:
-    """Apply one page and move the cursor, all or nothing; entries at or before the cursor are
-    skipped (another mirror on the same file got there first). Returns the entries applied."""
-    with _transaction(db):
-        state = _state(db)
-        assert state is not None
-        cursor = state[1]
-        for item in lists:
-            _put_list(db, item)
-        fresh = [change for change in changes if change["seq"] > cursor]
-        for change in fresh:
-            _apply_change(db, change)
-        db.execute("UPDATE sync_state SET cursor = ? WHERE cursor < ?", [next_after, next_after])
-    return len(fresh)
-
-
-def read_copy(path: Path) -> dict[str, Any]:
-    """The copy in the export's shape (``{"seq", "codelists"}``), lists by key, values by code."""
-    with closing(sqlite3.connect(path)) as db:
-        state = _state(db)
-        history: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for row in db.execute("SELECT * FROM value_history ORDER BY list, code, version"):
-            key, code, *fields, active = row
-            entry = dict(zip(_HISTORY_FIELDS, fields, strict=True))
-            history.setdefault((key, code), []).append({**entry, "active": bool(active)})
-        values: dict[str, list[dict[str, Any]]] = {}
-        for row in db.execute("SELECT * FROM code_value ORDER BY list, code"):
-            key, code, *fields, replaced_by, attributes = row
-            value = {"code": code, **dict(zip(_VALUE_FIELDS, fields, strict=True))}
-            value["active"] = bool(value["active"])
-            value["replaced_by"] = msgspec.json.decode(replaced_by)
-            value["attributes"] = msgspec.json.decode(attributes)
-            value["history"] = history.get((key, code), [])
-            values.setdefault(key, []).append(value)
-        lists = []
-        for row in db.execute(_SELECT_LISTS):
-            item = dict(zip(("key", *_LIST_FIELDS), row, strict=True))
-            item["attributes"] = msgspec.json.decode(item["attributes"])
-            lists.append({**item, "values": values.get(item["key"], [])})
-    return {"seq": state[1] if state else 0, "codelists": lists}
-
-
 # Following the service -----------------------------------------------------------------------
 
 
@@ -328,14 +148,14 @@ async def _list_at(source: _Source, key: str, version: int) -> dict[str, Any]:
     body = await source.get(
         f"/v1/codelists/{quote(key, safe='')}", {"version": version}, retry_not_found=True
     )
-    return {"key": key, **{name: body[name] for name in _LIST_FIELDS}}
+    return {"key": key, **{name: body[name] for name in LIST_FIELDS}}
 
 
 async def _lists_for(
     source: _Source, db: sqlite3.Connection, changes: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Metadata of every list the page brings to a newer version, at that version."""
-    known = _list_versions(db)
+    known = list_versions(db)
     newest: dict[str, int] = {}
     for change in changes:
         newest[change["list"]] = max(newest.get(change["list"], 0), change["version"])
@@ -348,7 +168,7 @@ async def _lists_for(
 
 async def _adopt_metadata_only_versions(source: _Source, db: sqlite3.Connection) -> int:
     """Bring in list versions the feed has no entries for (metadata-only publishes)."""
-    known = _list_versions(db)
+    known = list_versions(db)
     adopted = 0
     for item in (await source.get("/v1/codelists"))["codelists"]:
         key, latest = item["key"], item["version"]
@@ -360,8 +180,8 @@ async def _adopt_metadata_only_versions(source: _Source, db: sqlite3.Connection)
         if any(v[count] for v in between for count in counts):
             continue  # value changes the feed has yet to bring: they come with their metadata
         metadata = await _list_at(source, key, latest)
-        with _transaction(db):
-            _put_list(db, metadata)
+        with transaction(db):
+            put_list(db, metadata)
         adopted += 1
         source.log(f"{key} is at version {latest} (list metadata only)")
     return adopted
@@ -397,10 +217,10 @@ async def mirror(
     exported = False
     pages = applied = refreshed = 0
     with closing(open_copy(into)) as db:
-        state = _state(db)
+        state = sync_state(db)
         if state is None:
             data = await source.get("/v1/export")
-            _store_export(db, origin, data)
+            store_export(db, origin, data)
             exported = True
             values = sum(len(item["values"]) for item in data["codelists"])
             log(f"copied {len(data['codelists'])} lists, {values} values at seq {data['seq']}")
@@ -409,7 +229,7 @@ async def mirror(
                 f"{into} is a copy of {state[0]}, not of {origin}; use another file for it"
             )
         while True:
-            cursor = _cursor(db)
+            cursor = current_cursor(db)
             params: dict[str, str | int | float] = {"after": cursor, "limit": limit}
             if not once and wait > 0:
                 params["wait"] = wait
@@ -419,22 +239,16 @@ async def mirror(
             lists = await _lists_for(source, db, changes)
             refreshed += len(lists)
             if changes:
-                count = _apply_page(db, changes, lists, page["next_after"])
+                count = apply_page(db, changes, lists, page["next_after"])
                 applied += count
-                log(f"applied {count} changes; at seq {_cursor(db)}")
+                log(f"applied {count} changes; at seq {current_cursor(db)}")
             if not page["has_more"]:
                 refreshed += await _adopt_metadata_only_versions(source, db)
                 if once:
                     break
                 if not changes and wait <= 0:
                     await asyncio.sleep(1.0)  # following without long-polls: poll, gently
-        return MirrorResult(_cursor(db), exported, pages, applied, refreshed)
-
-
-def _cursor(db: sqlite3.Connection) -> int:
-    state = _state(db)
-    assert state is not None
-    return state[1]
+        return MirrorResult(current_cursor(db), exported, pages, applied, refreshed)
 
 
 # The command line ----------------------------------------------------------------------------
@@ -473,7 +287,7 @@ def run(source: str, into: str, *, once: bool, wait: float, token: str | None) -
     try:
         path = local_path(into)
         result = asyncio.run(main(path))
-    except MirrorError as exc:
+    except (MirrorError, CopyConflict) as exc:
         log(f"error: {exc}")
         return 1
     except sqlite3.Error as exc:
@@ -481,7 +295,7 @@ def run(source: str, into: str, *, once: bool, wait: float, token: str | None) -
         return 1
     except KeyboardInterrupt:
         with closing(open_copy(path)) as db:
-            state = _state(db)
+            state = sync_state(db)
         log(f"stopped at seq {state[1] if state else 0}; run again to go on from there")
         return 0
     print(f"{path} is at seq {result.cursor} ({result.applied} changes applied)")

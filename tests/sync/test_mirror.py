@@ -18,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import app.sync.local_copy as local_copy_module
 import app.sync.mirror as mirror_module
 from app.cli import main
-from app.sync.mirror import MirrorError, Retry, local_path, mirror, read_copy
+from app.sync.local_copy import read_copy
+from app.sync.mirror import MirrorError, Retry, local_path, mirror
 from tests.conftest import AppClient, FixedClock, app_client
 
 NO_DELAY = Retry(attempts=3, first_delay=0)
@@ -237,7 +239,7 @@ async def test_a_crash_while_writing_a_page_rolls_the_whole_page_back(
         await publish_more(client, MORE)
         before = dump(copy)
 
-        real_apply = mirror_module._apply_change
+        real_apply = local_copy_module._apply_change
         calls = 0
 
         def crash_on_third(db: sqlite3.Connection, change: dict[str, Any]) -> None:
@@ -247,13 +249,13 @@ async def test_a_crash_while_writing_a_page_rolls_the_whole_page_back(
                 raise KeyboardInterrupt  # Ctrl-C in the middle of a page
             real_apply(db, change)
 
-        monkeypatch.setattr(mirror_module, "_apply_change", crash_on_third)
+        monkeypatch.setattr(local_copy_module, "_apply_change", crash_on_third)
         with pytest.raises(KeyboardInterrupt):
             await mirror(client, copy, once=True)
         assert calls == 3
         assert dump(copy) == before  # two entries were written, and rolled back
 
-        monkeypatch.setattr(mirror_module, "_apply_change", real_apply)
+        monkeypatch.setattr(local_copy_module, "_apply_change", real_apply)
         assert (await mirror(client, copy, once=True)).applied == 9
         await assert_copy_equals_export(client, copy)
 
