@@ -77,10 +77,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"unknown time zone {self.timezone!r}") from None
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _variable_for(message: str) -> str:
     for variable, name in _ENVIRONMENT.items():
