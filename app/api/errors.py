@@ -40,7 +40,9 @@ def problem(
         title=title or HTTPStatus(status).phrase,
         detail=detail,
         extra=extra or None,
-        headers=headers,
+        # An error is about this moment (a list published a second later exists): no cache
+        # should keep it.
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 

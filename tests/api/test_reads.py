@@ -279,3 +279,9 @@ async def test_index_at_a_version_shows_each_list_as_it_was(client: Client) -> N
     published = {item["key"]: item["published_at"] for item in first}
     history = (await client.get("/v1/codelists/fravaer/versions")).json()["versions"]
     assert published["fravaer"] == history[1]["published_at"]
+
+
+async def test_problems_are_not_cached(client: Client) -> None:
+    response = await client.get("/v1/codelists/nope")
+    assert response.status_code == 404
+    assert response.headers["cache-control"] == "no-store"
