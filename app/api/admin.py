@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access
 from app.api.params import ServicesDep
-from app.domain.documents import CHANGESET_ID_PATTERN, MAX_DOCUMENT_BYTES, parse_document
+from app.domain.documents import (
+    CHANGESET_ID_PATTERN,
+    LIST_KEY_PATTERN,
+    MAX_DOCUMENT_BYTES,
+    MAX_OPERATIONS,
+    parse_document,
+)
 from app.domain.planning import Plan
 from app.store import changesets
 from app.store.changesets import ChangeSetRecord, Status
@@ -78,6 +86,51 @@ class ChangeSetsOut(msgspec.Struct):
     changesets: list[ChangeSetOut]
 
 
+_TEXT = Schema(type=OpenAPIType.STRING)
+_DOCUMENT = Schema(
+    type=OpenAPIType.OBJECT,
+    description="A change-set document: see changesets.md. Operations: create_list, "
+    "update_list, upsert, set.",
+    required=["id", "reason", "changes"],
+    properties={
+        "id": Schema(type=OpenAPIType.STRING, pattern=CHANGESET_ID_PATTERN),
+        "release": _TEXT,
+        "reason": _TEXT,
+        "reference": _TEXT,
+        "changes": Schema(
+            type=OpenAPIType.ARRAY,
+            min_items=1,
+            max_items=MAX_OPERATIONS,
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["op", "list"],
+                properties={
+                    "op": Schema(
+                        type=OpenAPIType.STRING,
+                        enum=["create_list", "update_list", "upsert", "set"],
+                    ),
+                    "list": Schema(type=OpenAPIType.STRING, pattern=LIST_KEY_PATTERN),
+                },
+            ),
+        ),
+    },
+)
+
+
+@dataclass
+class _ChangeSetOperation(Operation):
+    """The submit operation reads its body itself (JSON or YAML): documented here."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                media_type: OpenAPIMediaType(schema=_DOCUMENT)
+                for media_type in ("application/json", "application/yaml")
+            },
+        )
+
+
 def _author(request: AnyRequest) -> str:
     owner = request.state.get("token_owner")
     return owner.name if owner is not None else "unknown"
@@ -93,6 +146,7 @@ class ChangeSetController(Controller):
         summary="Submit a change set (JSON or YAML); ?publish=true publishes it too",
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
+        operation_class=_ChangeSetOperation,
     )
     async def create(
         self,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.params import QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from app.api.auth import read_access
 from app.api.params import At, Code, PathCode, PathKey, ServicesDep, Version, read_route
@@ -20,7 +20,6 @@ from app.api.schemas import (
     ValueDetailOut,
     VersionsOut,
 )
-from app.domain.errors import InvalidRequest, from_msgspec
 from app.http.raw import RawResponse
 from app.reads import ValidationItem
 
@@ -182,9 +181,5 @@ class CodeListController(Controller):
     status_code=200,
     guards=[read_access],
 )
-async def validate_many(request: AnyRequest, services: ServicesDep) -> ValidationsOut:
-    try:
-        body = msgspec.json.decode(await request.body(), type=ValidationRequest)
-    except msgspec.DecodeError as exc:
-        raise InvalidRequest([from_msgspec(exc)]) from None
-    return await services.reads.validate_many(body.items, today=services.clock.today())
+async def validate_many(services: ServicesDep, data: JSONBody[ValidationRequest]) -> ValidationsOut:
+    return await services.reads.validate_many(data.items, today=services.clock.today())

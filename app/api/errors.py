@@ -17,7 +17,7 @@ from litestar.plugins.problem_details import (
 
 from app.api.subscriptions import SubscriptionNotFound
 from app.catalog import UnknownList, UnknownVersion
-from app.domain.errors import FieldError, InvalidDocument, InvalidRequest
+from app.domain.errors import FieldError, InvalidDocument, InvalidRequest, field_error
 from app.reads import BadParameter, UnknownCode
 from app.store.publish import ChangeSetConflict, ChangeSetNotFound
 
@@ -65,7 +65,9 @@ def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, Mapping):
             name = str(item.get("key", ""))
-            errors.append(FieldError(_QUERY_NAMES.get(name, name), str(item.get("message", ""))))
+            if item.get("source") == "body" and name == "data":
+                name = ""  # the body as a whole: its fields are the paths
+            errors.append(field_error(_QUERY_NAMES.get(name, name), str(item.get("message", ""))))
     missing = _MISSING.search(str(exc.detail))
     if not errors and missing:
         errors.append(FieldError(missing["name"], "this parameter is required"))

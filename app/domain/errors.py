@@ -38,12 +38,15 @@ def from_msgspec(error: msgspec.MsgspecError, prefix: str = "") -> FieldError:
     """Turn msgspec's ``message - at `$.a[1].b``` into a path relative to the document."""
     match = _MSGSPEC_PATH.match(str(error))
     assert match is not None  # the pattern matches any string
-    message, path = match["message"], match["path"] or ""
+    return field_error(prefix + (match["path"] or ""), match["message"])
+
+
+def field_error(path: str, message: str) -> FieldError:
+    """An error at ``path``; one about a named field is moved onto that field."""
     named = _NAMED_FIELD.match(message)
     if named:
         path += "." + named["field"]
         message = (
             "unknown field" if named["what"] == "contains unknown" else "required field missing"
         )
-    full = prefix + path
-    return FieldError(path=full.lstrip("."), message=message)
+    return FieldError(path=path.lstrip("."), message=message)
