@@ -41,8 +41,16 @@ def from_msgspec(error: msgspec.MsgspecError, prefix: str = "") -> FieldError:
     return field_error(prefix + (match["path"] or ""), match["message"])
 
 
+# msgspec's wording, where a reader of the answer would not know what it means.
+_PLAINER = {
+    "Invalid RFC3339 encoded date": "must be a real date written YYYY-MM-DD",
+    "Invalid RFC3339 encoded datetime": "must be a date and time in RFC 3339 form",
+}
+
+
 def field_error(path: str, message: str) -> FieldError:
     """An error at ``path``; one about a named field is moved onto that field."""
+    message = _PLAINER.get(message, message)
     named = _NAMED_FIELD.match(message)
     if named:
         path += "." + named["field"]

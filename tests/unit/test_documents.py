@@ -61,7 +61,7 @@ def test_every_operation_reports_its_own_first_error_with_path() -> None:
         ("changes[1].values[0].valid_from", "required field missing"),
         ("changes[2].colour", "unknown field"),
         ("changes[3].op", "Invalid value 'delete'"),
-        ("changes[4].fields.valid_to", "Invalid RFC3339 encoded date"),
+        ("changes[4].fields.valid_to", "must be a real date written YYYY-MM-DD"),
     ]
 
 
