@@ -192,3 +192,15 @@ async def client(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppCli
     """The app on a seeded database, standing on 2026-11-27."""
     async with app_client(seeded, clock) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def admin(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppClient]:
+    """The app on a seeded database, with a token of scope admin named "ops"."""
+    from app.store import tokens
+
+    async with seeded.begin() as connection:
+        token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
+    async with app_client(seeded, clock) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client

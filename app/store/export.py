@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.domain.values import VALUE_FIELDS
 from app.store.queries import REVISIONS, last_seq, latest_versions, value_from_row
 from app.store.tables import value_revision
 
@@ -103,19 +104,7 @@ async def export(engine: AsyncEngine) -> Export:
     return Export(seq=seq, codelists=lists)
 
 
-CSV_COLUMNS = (
-    "list",
-    "code",
-    "name",
-    "description",
-    "valid_from",
-    "valid_to",
-    "active",
-    "sort_order",
-    "parent",
-    "replaced_by",
-    "attributes",
-)
+CSV_COLUMNS = ("list", "code", *VALUE_FIELDS)
 
 
 def to_csv(data: Export) -> str:

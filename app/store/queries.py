@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.planning import ListState
-from app.domain.values import Value
+from app.domain.values import VALUE_FIELDS, Value
 from app.store.tables import change, changeset, codelist, list_version, publish_lock, value_revision
 
 
@@ -75,21 +75,7 @@ def _list_version(row: Any) -> ListVersion:
 
 # The columns of a value, in the order ``value_from_row`` reads them by position (decoding a
 # 1,000-value list is on the path of the first read after a publish).
-VALUE_COLUMNS = tuple(
-    value_revision.c[name]
-    for name in (
-        "code",
-        "name",
-        "description",
-        "valid_from",
-        "valid_to",
-        "active",
-        "sort_order",
-        "parent",
-        "replaced_by",
-        "attributes",
-    )
-)
+VALUE_COLUMNS = tuple(value_revision.c[name] for name in ("code", *VALUE_FIELDS))
 
 
 def value_from_row(row: Any) -> Value:

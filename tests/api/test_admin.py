@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,16 +13,6 @@ from tests.conftest import SEED, AppClient, FixedClock, app_client
 
 REFORM_2025_4 = (SEED / "0006-2025-4-kontanthjaelpsreform.yaml").read_bytes()
 YAML = {"Content-Type": "application/yaml"}
-
-
-@pytest.fixture
-async def admin(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppClient]:
-    """A client holding a token with scope admin, named "ops"."""
-    async with seeded.begin() as connection:
-        token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
-    async with app_client(seeded, clock) as client:
-        client.headers["Authorization"] = f"Bearer {token}"
-        yield client
 
 
 def rename(

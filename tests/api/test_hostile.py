@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.documents import MAX_DOCUMENT_BYTES, MAX_OPERATIONS
-from app.store import tokens
 from app.store.tables import metadata
-from tests.conftest import AppClient, FixedClock, app_client
+from tests.conftest import AppClient
 
 URL = "/v1/admin/changesets?publish=true"
-
-
-@pytest.fixture
-async def admin(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppClient]:
-    async with seeded.begin() as connection:
-        token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
-    async with app_client(seeded, clock) as client:
-        client.headers["Authorization"] = f"Bearer {token}"
-        yield client
 
 
 async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
