@@ -14,6 +14,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from sqlalchemy.exc import OperationalError
 
 from app.api.subscriptions import SubscriptionNotFound
 from app.catalog import UnknownList, UnknownVersion
@@ -102,6 +103,15 @@ def _conflict(exc: Exception) -> ProblemDetailsException:
     return problem(409, str(exc))
 
 
+def _unavailable(exc: Exception) -> ProblemDetailsException:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem(
+        503,
+        "The database is not reachable at the moment; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _unexpected(exc: Exception) -> ProblemDetailsException:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "An unexpected error occurred; it has been logged.")
@@ -118,6 +128,9 @@ _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     ChangeSetNotFound: _not_found,
     SubscriptionNotFound: _not_found,
     ChangeSetConflict: _conflict,
+    # A connection that cannot be made or was lost, not a wrong query: the client may retry.
+    OperationalError: _unavailable,
+    ConnectionError: _unavailable,
     Exception: _unexpected,
 }
 

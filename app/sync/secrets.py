@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -23,9 +24,13 @@ def _key_material(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
     path = Path(settings.secret_key_file)
-    if not path.exists():
-        # Created once, readable by the service's user only.
+    try:
+        # Created once, readable by the service's user only; O_EXCL: of several workers
+        # starting together, one writes it and the others read it.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(32))
         log.warning(
@@ -33,7 +38,12 @@ def _key_material(settings: Settings) -> bytes:
             "%s; replicas must share one CODELISTS_SECRET_KEY instead",
             path,
         )
-    return path.read_bytes().strip()
+    for _ in range(50):  # another worker may be writing it this very moment
+        key = path.read_bytes().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"the key file {path} is empty")
 
 
 class SecretBox:

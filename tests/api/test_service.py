@@ -114,3 +114,18 @@ async def test_reads_can_require_a_token(seeded: AsyncEngine, clock: FixedClock)
             assert ok.status_code == 200
         # The cached answer is not served past the guard.
         assert (await client.get("/v1/codelists/fravaer/options")).status_code == 401
+
+
+async def test_an_unreachable_database_is_503_not_500(clock: FixedClock) -> None:
+    for url in (
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",
+        "sqlite+aiosqlite:////nonexistent-directory/codelists.db",
+    ):
+        services = Services.create(Settings(database_url=url), clock=clock)
+        transport = httpx.ASGITransport(app=create_app(services=services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/v1/codelists/fravaer/options")
+            assert response.status_code == 503, (url, response.text)
+            assert response.headers["retry-after"] == "5"
+            assert (await client.get("/health/ready")).status_code == 503
+        await services.engine.dispose()
