@@ -42,7 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cache_mb: Annotated[int, Meta(ge=1, le=65536)] = 64
     # How often a replica checks for publishes by others when it cannot LISTEN (SQLite), and
     # the safety net next to LISTEN on PostgreSQL.
-    poll_seconds: Annotated[float, Meta(gt=0, le=3600)] = 1.0
+    poll_seconds: Annotated[float, Meta(gt=0, le=3600)] = 0.25
     # Key for encrypting webhook secrets at rest (they must be readable to sign, so they are
     # encrypted, not hashed). Without it a random key is kept in ``secret_key_file``, created
     # on first use: fine for one machine; replicas must share CODELISTS_SECRET_KEY.
