@@ -102,18 +102,7 @@ class Reads:
         older = await self.catalog.lists_at(version) if version is not None else {}
         for key, head in sorted(self.catalog.latest.items()):
             info = older.get(key, head)
-            summaries.append(
-                CodeListSummary(
-                    key=key,
-                    name=info.name,
-                    description=info.description,
-                    source=info.source,
-                    attributes=info.attribute_schema,
-                    version=info.version,
-                    published_at=info.published_at,
-                    value_count=info.value_count,
-                )
-            )
+            summaries.append(CodeListSummary(**info.metadata(), value_count=info.value_count))
         published = max((s.published_at for s in summaries), default=EPOCH)
         return self._answer(
             CodeListsOut(codelists=summaries),
@@ -128,15 +117,8 @@ class Reads:
     ) -> Answer:
         snapshot = await self.catalog.snapshot(key, version)
         day = at or today
-        info = snapshot.info
         body = CodeListOut(
-            key=key,
-            name=info.name,
-            description=info.description,
-            source=info.source,
-            attributes=info.attribute_schema,
-            version=info.version,
-            published_at=info.published_at,
+            **snapshot.info.metadata(),
             at=day,
             values=[ValueOut.of(value, day) for value in snapshot.values],
         )

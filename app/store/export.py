@@ -71,7 +71,7 @@ async def export(engine: AsyncEngine) -> Export:
             revisions[row.list_id][row.code].append(row)
 
     lists = []
-    for key, head in sorted(heads.items()):
+    for _, head in sorted(heads.items()):
         values = []
         for history in revisions[head.list_id].values():
             current = history[-1]
@@ -89,18 +89,7 @@ async def export(engine: AsyncEngine) -> Export:
                 for row in history
             ]
             values.append(value)
-        lists.append(
-            ExportedList(
-                key=key,
-                name=head.name,
-                description=head.description,
-                source=head.source,
-                attributes=head.attribute_schema,
-                version=head.version,
-                published_at=head.published_at,
-                values=values,
-            )
-        )
+        lists.append(ExportedList(**head.metadata(), values=values))
     return Export(seq=seq, codelists=lists)
 
 

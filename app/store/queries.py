@@ -35,6 +35,18 @@ class ListVersion(msgspec.Struct, frozen=True, kw_only=True):
     deactivated: int
     reactivated: int
 
+    def metadata(self) -> dict[str, Any]:
+        """The fields every answer describing a list starts with."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "description": self.description,
+            "source": self.source,
+            "attributes": self.attribute_schema,
+            "version": self.version,
+            "published_at": self.published_at,
+        }
+
 
 class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     version: int
