@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +33,10 @@ def _settings() -> Settings:
         return Settings.from_env()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _clock(settings: Settings) -> Clock:
+    return Clock(settings.zone(), timedelta(seconds=settings.clock_offset_seconds))
 
 
 def _run(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
@@ -78,7 +83,7 @@ def migrate_command() -> None:
 async def _apply(engine: AsyncEngine, settings: Settings, path: Path, author: str) -> str:
     document = _read_document(path)
     outcome = await submit(
-        engine, document, author=author, now=Clock(settings.zone()).now(), publish=True
+        engine, document, author=author, now=_clock(settings).now(), publish=True
     )
     versions = outcome.record.versions or {}
     if not outcome.created:
@@ -165,7 +170,7 @@ def token_create(scopes: tuple[str, ...], name: str) -> None:
         await migrate(engine)
         async with engine.begin() as connection:
             return await tokens.create(
-                connection, name=name, scopes=scopes, now=Clock(settings.zone()).now()
+                connection, name=name, scopes=scopes, now=_clock(settings).now()
             )
 
     value = _run(work)

@@ -24,7 +24,11 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
+    "CODELISTS_PURGE_URLS": "purge_urls",
+    "CODELISTS_PURGE_RETRY_SECONDS": "purge_retry_seconds",
+    "CODELISTS_CLOCK_OFFSET_SECONDS": "clock_offset_seconds",
 }
+_LISTS = frozenset({"cors_origins", "purge_urls"})
 
 
 class SettingsError(ValueError):
@@ -52,6 +56,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
     log_level: str = "INFO"
+    # Shared caches to purge after every publish (api.md "Shared caches and CDNs"): base URLs
+    # such as http://varnish:6081; every service process needs the same list.
+    purge_urls: tuple[str, ...] = ()
+    # First retry delay of a purge a cache did not take; doubles per attempt, up to 5 s.
+    purge_retry_seconds: Annotated[float, Meta(gt=0, le=60)] = 0.25
+    # Only for tests of midnights: the service's clock runs this many seconds ahead.
+    clock_offset_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,7 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for variable, name in _ENVIRONMENT.items():
             if variable in environ:
                 value: object = environ[variable]
-                if name == "cors_origins":
+                if name in _LISTS:
                     value = tuple(part.strip() for part in str(value).split(",") if part.strip())
                 raw[name] = value
         try:

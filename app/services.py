@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +19,7 @@ from app.store.database import create_engine
 from app.sync.listener import listen_for_publishes
 from app.sync.secrets import SecretBox
 from app.sync.webhooks import DeliveryWorker
+from app.workers.purge import GenerationReporter, PurgeWorker
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class Services:
     def create(
         cls, settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
     ) -> Services:
-        clock = clock or Clock(settings.zone())
+        clock = clock or Clock(settings.zone(), timedelta(seconds=settings.clock_offset_seconds))
         engine = engine or create_engine(settings.database_url)
         budget = settings.cache_mb * 1024 * 1024
         # Most of the budget for encoded answers, the rest for decoded list versions.
@@ -65,6 +67,12 @@ class Services:
         self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, self.settings)
         self._tasks.append(asyncio.create_task(worker.run()))
+        if self.settings.purge_urls:
+            # Every process reports its generation, so purges wait for all of them.
+            reporter = GenerationReporter(self.engine, self.catalog, self.answers)
+            self._tasks.append(asyncio.create_task(reporter.run()))
+            purger = PurgeWorker(self.engine, self.catalog, self.settings)
+            self._tasks.append(asyncio.create_task(purger.run()))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(
                 asyncio.create_task(listen_for_publishes(self.engine.url, self.catalog.refresh))

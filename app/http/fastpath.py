@@ -36,6 +36,13 @@ class AnswerCache:
         self.generation = generation
         self.clock = clock
         self.max_age = max_age
+        # Answers being built, by the generation they were asked under: a purge of shared
+        # caches waits until none from before the publish is still on its way out.
+        self.building: dict[int, int] = {}
+
+    def building_before(self, generation: int) -> bool:
+        """True while an answer asked under an older generation is still being built."""
+        return any(started < generation for started in self.building)
 
     def _key(self, scope: Any, today: date) -> Hashable:
         return (self.generation(), today, scope["path"], scope["query_string"])
@@ -56,7 +63,14 @@ class AnswerCache:
         answer = self.answers.get(key)  # must not file a new answer under the old state
         if answer is None:
             _BUILT.inc()
-            answer = await build(now.date())
+            started = key[0]  # type: ignore[index]
+            self.building[started] = self.building.get(started, 0) + 1
+            try:
+                answer = await build(now.date())
+            finally:
+                left = self.building.pop(started) - 1
+                if left:
+                    self.building[started] = left
             self.answers.put(key, answer, answer.size())
         return RawResponse(*respond(answer, scope["headers"], now=now, max_age=self.max_age))
 

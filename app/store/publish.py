@@ -29,7 +29,7 @@ from app.domain.planning import (
     referenced_lists,
 )
 from app.domain.values import Value
-from app.store import changesets, subscriptions
+from app.store import changesets, purges, subscriptions
 from app.store.bulk import insert_many
 from app.store.changesets import ChangeSetRecord
 from app.store.queries import current_states, last_seq
@@ -269,6 +269,8 @@ async def _write(
             .where(publish_lock.c.id == 1)
             .values(generation=publish_lock.c.generation + 1)
         )
+        # In this transaction, so a crash between commit and purge loses no purge.
+        await purges.enqueue(connection, sorted(planned), now)
         if connection.dialect.name == "postgresql":
             # Delivered on commit, to every replica LISTENing: their caches refresh at once.
             await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))

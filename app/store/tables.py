@@ -179,3 +179,37 @@ api_token = sa.Table(
     sa.Column("scopes", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# The purge outbox (api.md "Shared caches and CDNs"): one row per publish that made new list
+# versions, written in the publishing transaction, naming the surrogate keys to purge and the
+# publish generation every service process must have reached before a cache is purged.
+purge = sa.Table(
+    "purge",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+    sa.Column("keys", sa.JSON, nullable=False),  # ["list:a", "list:b", "index"]
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# How far each cache (by base URL) has been purged; a worker holds the lease while sending.
+purge_cursor = sa.Table(
+    "purge_cursor",
+    metadata,
+    sa.Column("url", sa.String(500), primary_key=True),
+    sa.Column("last_id", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+)
+
+# Every running service process and the publish generation its answers are built from; a
+# purge waits until every live process has reached the publish (app/workers/purge.py).
+service_process = sa.Table(
+    "service_process",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Background work every service process runs: purging caches (more moving here, issue 8)."""
