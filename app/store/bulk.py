@@ -56,11 +56,26 @@ async def insert_many(
     names: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> None:
-    """INSERT ``rows``: tuples with a value for each column in ``names``."""
+    """INSERT ``rows``: tuples with a value for each column in ``names``.
+
+    On PostgreSQL the rows go in by ``COPY`` (binary), in the caller's transaction: the server
+    parses and plans nothing per row, several times faster than a many-row INSERT.
+    """
     if not rows:
         return
     dialect = connection.dialect.name
     columns = [table.c[name] for name in names]
+    if dialect == "postgresql":
+        by_column = [
+            _column(list(values), column, dialect)
+            for values, column in zip(zip(*rows, strict=True), columns, strict=True)
+        ]
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection  # the asyncpg connection, in our transaction
+        await driver.copy_records_to_table(
+            table.name, records=zip(*by_column, strict=True), columns=list(names)
+        )
+        return
     if dialect == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
     else:

@@ -83,15 +83,17 @@ async def replan(connection: AsyncConnection, record: ChangeSetRecord) -> None:
     )
 
 
-async def mark_published(connection: AsyncConnection, record: ChangeSetRecord) -> None:
-    await connection.execute(
-        sa.update(changeset)
-        .where(changeset.c.id == record.id)
-        .values(
-            status=record.status,
-            published_at=record.published_at,
-            versions=record.versions,
-            seq=record.seq,
-            plan=record.plan,
-        )
-    )
+async def mark_published(
+    connection: AsyncConnection, record: ChangeSetRecord, *, plan_stored: bool = False
+) -> None:
+    """Record the publish; ``plan_stored``: this transaction already wrote ``record.plan``
+    (a plan of a big change set is megabytes of JSON, not worth sending twice)."""
+    values: dict[str, Any] = {
+        "status": record.status,
+        "published_at": record.published_at,
+        "versions": record.versions,
+        "seq": record.seq,
+    }
+    if not plan_stored:
+        values["plan"] = record.plan
+    await connection.execute(sa.update(changeset).where(changeset.c.id == record.id).values(values))

@@ -137,7 +137,7 @@ async def submit(
             record.plan, record.base_versions = plan, base_versions
             await changesets.replan(connection, record)
         if publish:
-            await _write(connection, record, planned, now)
+            await _write(connection, record, planned, now, plan_stored=True)
         return Outcome(record, created=existing is None)
 
 
@@ -190,6 +190,8 @@ async def _write(
     record: ChangeSetRecord,
     planned: Mapping[str, PlannedList],
     now: datetime,
+    *,
+    plan_stored: bool = False,
 ) -> None:
     """Append the new list versions, value revisions and change-feed entries; mark published."""
     seq = await last_seq(connection)
@@ -262,7 +264,7 @@ async def _write(
     record.published_at = now.astimezone(UTC)
     record.versions = versions
     record.seq = seq
-    await changesets.mark_published(connection, record)
+    await changesets.mark_published(connection, record, plan_stored=plan_stored)
     if planned:
         await connection.execute(
             sa.update(publish_lock)

@@ -135,6 +135,10 @@ class Service:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
         log = (self.workdir / f"serve-{self.port}.log").open("ab")
         self.process = subprocess.Popen(
             [CODELISTS, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -143,7 +147,9 @@ class Service:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(self._ready, 60, f"codelists serve on {self.url}")
+
+    def wait_ready(self) -> None:
+        wait_until(self._ready, 120, f"codelists serve on {self.url}")
 
     def _ready(self) -> bool:
         assert self.process is not None
@@ -180,6 +186,7 @@ class Relay:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._open: list[socket.socket] = []
 
     def up(self) -> None:
         server = socket.socket()
@@ -191,9 +198,18 @@ class Relay:
         self._thread.start()
 
     def down(self) -> None:
+        """Refuse new connections and cut the open ones (kept-alive ones too)."""
         if self._server is not None:
+            # shutdown() first: close() alone leaves a thread blocked in accept() listening.
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
             self._server.close()
             self._server = None
+        for connection in self._open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+        self._open.clear()
 
     def _accept(self, server: socket.socket) -> None:
         while True:
@@ -202,6 +218,7 @@ class Relay:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target))
+            self._open += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
