@@ -19,7 +19,7 @@ from app.api.service import docs, live, ready
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
 from app.config import Settings
-from app.http.cors import CORSMiddleware
+from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.services import Services
 
@@ -66,8 +66,9 @@ def create_litestar(services: Services) -> Litestar:
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Any:
     """The ASGI app for a server (``codelists serve``, granian's ``--factory``) or a test."""
     services = services or Services.create(settings or Settings.from_env())
-    app: Any = create_litestar(services)
-    if services.settings.public_read:
-        # Only public answers may be served without the guards that run inside the framework.
-        app = FastPath(app, services.answers)
-    return CORSMiddleware(app, services.settings.cors_origins)
+    cors = CORSPolicy(services.settings.cors_origins)
+    app: Any = CORSMiddleware(create_litestar(services), cors)
+    # In front of everything: a cached answer gets the CORS headers from the same policy, and,
+    # when reads need a token, is served only to a token the route's guard would let through.
+    authorise = None if services.settings.public_read else services.auth.allows
+    return FastPath(app, services.answers, cors=cors, authorise=authorise)

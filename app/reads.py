@@ -77,6 +77,8 @@ class Reads:
         version_given: bool,
         change_dates: Sequence[date] = (),
         media_type: bytes = b"application/json",
+        lists: Sequence[str] = (),
+        index: bool = False,
     ) -> Answer:
         changes_at = None
         last_modified = published_at
@@ -94,6 +96,8 @@ class Reads:
             changes_at=changes_at,
             immutable=at is not None and version_given,
             media_type=media_type,
+            lists=lists,
+            index=index,
         )
 
     async def codelists(self, *, today: date, at: date | None, version: int | None) -> Answer:
@@ -110,6 +114,8 @@ class Reads:
             today=today,
             at=at,
             version_given=False,
+            lists=[summary.key for summary in summaries],
+            index=True,
         )
 
     async def codelist(
@@ -142,6 +148,7 @@ class Reads:
             version_given=version is not None,
             change_dates=snapshot.change_dates if change_dates is None else change_dates,
             media_type=media_type,
+            lists=(snapshot.info.key,),
         )
 
     async def fhir(self, key: str, *, today: date, at: date | None, version: int | None) -> Answer:
@@ -270,6 +277,7 @@ class Reads:
             today=today,
             at=at,
             version_given=version is not None,
+            lists=(key,),
         )
 
     async def diff(
@@ -315,6 +323,7 @@ class Reads:
             at=at,
             version_given=from_version is not None and to_version is not None,
             change_dates=to_snapshot.change_dates,
+            lists=(key,),
         )
 
 

@@ -12,6 +12,7 @@ from app.api.auth import Authenticator
 from app.catalog import Catalog
 from app.clock import Clock
 from app.config import Settings
+from app.http.conditional import CachePolicy
 from app.http.fastpath import AnswerCache
 from app.reads import Reads
 from app.store.database import create_engine
@@ -47,7 +48,11 @@ class Services:
             max_bytes=budget - budget // 4,
             generation=lambda: catalog.generation,
             clock=clock,
-            max_age=settings.max_age,
+            policy=CachePolicy(
+                max_age=settings.max_age,
+                shared_max_age=settings.shared_max_age,
+                public=settings.public_read,
+            ),
         )
         return cls(
             settings=settings,
