@@ -1,1 +1,1 @@
-"""Background work every service process runs: purging caches (more moving here, issue 8)."""
+"""Background work in every service process: publish notices, webhooks and cache purges."""

@@ -32,9 +32,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.catalog import Catalog
-from app.config import Settings
 from app.http.fastpath import AnswerCache
+from app.reads.catalog import Catalog
+from app.server.settings import Settings
 from app.store import purges
 from app.store.purges import PendingPurges
 

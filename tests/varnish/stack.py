@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 
-from app.clock import Clock
+from app.domain.clock import Clock
 from app.store import tokens
 from app.store.database import create_engine
 from tests.conftest import _admin, _asyncpg_url, _run_apart, publish_seed

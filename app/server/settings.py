@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -15,6 +15,7 @@ _ENVIRONMENT = {
     "DATABASE_URL": "database_url",
     "CODELISTS_TIMEZONE": "timezone",
     "CODELISTS_MAX_AGE": "max_age",
+    "CODELISTS_SHARED_MAX_AGE": "shared_max_age",
     "CODELISTS_PUBLIC_READ": "public_read",
     "CODELISTS_CORS_ORIGINS": "cors_origins",
     "CODELISTS_CACHE_MB": "cache_mb",
@@ -39,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite+aiosqlite:///./codelists.db"
     timezone: str = "Europe/Copenhagen"
     max_age: Annotated[int, Meta(ge=0, le=31536000)] = 300
+    # s-maxage of public answers for shared caches (api.md "Shared caches and CDNs"); unset: none.
+    shared_max_age: Annotated[int, Meta(ge=0, le=31536000)] | None = None
     public_read: bool = True
     # "*" for any origin, else the allowed origins (comma-separated in the environment).
     cors_origins: tuple[str, ...] = ("*",)
@@ -55,7 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # First retry delay of a failed webhook delivery; doubles per attempt, up to 10 minutes.
     webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Shared caches to purge after every publish (api.md "Shared caches and CDNs"): base URLs
     # such as http://varnish:6081; every service process needs the same list.
     purge_urls: tuple[str, ...] = ()
@@ -71,6 +74,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for variable, name in _ENVIRONMENT.items():
             if variable in environ:
                 value: object = environ[variable]
+                if name == "log_level":
+                    value = str(value).upper()
                 if name in _LISTS:
                     value = tuple(part.strip() for part in str(value).split(",") if part.strip())
                 raw[name] = value
