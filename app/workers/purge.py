@@ -128,14 +128,17 @@ class PurgeWorker:
             return
         async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
             pruned_at = 0.0
+            cursors_made = False
             while True:
                 published = self.catalog.next_publish()
                 pause = _IDLE_SECONDS
                 try:
-                    now = _utcnow()
-                    async with self.engine.begin() as connection:
-                        for url in self.urls:
-                            await purges.ensure_cursor(connection, url, now)
+                    if not cursors_made:
+                        now = _utcnow()
+                        async with self.engine.begin() as connection:
+                            for url in self.urls:
+                                await purges.ensure_cursor(connection, url, now)
+                        cursors_made = True
                     await asyncio.gather(*(self.purge_cache(client, url) for url in self.urls))
                     pause = await self._seconds_until_due()
                     loop_time = asyncio.get_running_loop().time()

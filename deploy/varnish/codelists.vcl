@@ -129,6 +129,15 @@ sub vcl_backend_response {
     if (beresp.http.Surrogate-Key) {
         set beresp.http.xkey = beresp.http.Surrogate-Key;
     }
+    # The service counts s-maxage from when it made the answer (ending it at a state-change
+    # midnight at the latest), Varnish from when the answer arrived: a second less keeps the
+    # transit time from carrying yesterday's answer past midnight.
+    # (Never 0: Varnish never looks up an object of TTL 0, not even as a stale copy.)
+    if (beresp.ttl > 1s) {
+        set beresp.ttl = beresp.ttl - 1s;
+    } else {
+        set beresp.ttl = 1ms;
+    }
     # stale-if-error: kept this long past its TTL, served only when a fetch fails.
     if (beresp.http.Cache-Control ~ "(?i)stale-if-error\s*=\s*[0-9]+") {
         set beresp.grace = std.duration(

@@ -50,7 +50,10 @@ def test_no_answer_of_the_previous_day_is_served_after_a_state_change_midnight(
             codes = {option["code"] for option in body["options"]}
             if sent >= MIDNIGHT.timestamp():
                 after += 1
-                assert body["at"] == DAY.isoformat(), f"an answer of {body['at']} after midnight"
+                assert body["at"] == DAY.isoformat(), (
+                    f"an answer of {body['at']} {sent - MIDNIGHT.timestamp():.3f} s after "
+                    f"midnight: {dict(answer.headers)}"
+                )
                 assert "STARTS" in codes and "ENDS" not in codes
             elif service_now() < MIDNIGHT.timestamp():
                 before += 1
