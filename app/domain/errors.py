@@ -51,6 +51,13 @@ class InvalidDocument(BadInput):
     title = "Invalid change set"
 
 
+class InvalidSubscription(BadInput):
+    """A webhook subscription whose URL may not be used (422, api.md "Sync endpoints")."""
+
+    status = 422
+    title = "Invalid subscription"
+
+
 class InvalidRequest(BadInput):
     """A request body or parameter that is not what the endpoint takes (400)."""
 
