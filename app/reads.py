@@ -32,6 +32,7 @@ from app.api.schemas import (
 )
 from app.catalog import Catalog, ListSnapshot, UnknownList
 from app.clock import Clock
+from app.domain.matching import contains, search_form
 from app.domain.validation import explain, explain_unknown_list
 from app.domain.values import Value, changed_fields, last_state_change, next_state_change
 from app.fhir import MEDIA_TYPE as FHIR_MEDIA_TYPE
@@ -162,17 +163,13 @@ class Reads:
         snapshot = await self.catalog.snapshot(key, version)
         day = at or today
         wanted = _included_codes(include)
-        needle = q.casefold() if q else None
+        needle = search_form(q) if q else None
         options = []
         for value in snapshot.values:
             selectable = value.selectable_on(day)
             if not (selectable or value.code in wanted):
                 continue
-            if (
-                needle
-                and needle not in value.code.casefold()
-                and needle not in value.name.casefold()
-            ):
+            if needle and not (contains(value.code, needle) or contains(value.name, needle)):
                 continue
             options.append(OptionOut(value.code, value.name, selectable))
         body = OptionsOut(key=key, version=snapshot.info.version, at=day, options=options)
