@@ -101,3 +101,16 @@ def field_error(path: str, message: str) -> FieldError:
             "unknown field" if named["what"] == "contains unknown" else "required field missing"
         )
     return FieldError(path=path.lstrip("."), message=message)
+
+
+def _operation_index(error: FieldError) -> int:
+    """The index of the operation an error is in; -1 for the document and its header."""
+    if not error.path.startswith("changes["):
+        return -1
+    return int(error.path[len("changes[") : error.path.index("]")])
+
+
+def in_document_order(errors: list[FieldError]) -> list[FieldError]:
+    """``errors`` without repeats, the header's first, then each operation's, in order; the
+    order among one operation's errors is kept."""
+    return sorted(dict.fromkeys(errors), key=_operation_index)
