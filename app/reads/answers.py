@@ -90,6 +90,8 @@ class Reads:
         version_given: bool,
         change_dates: Sequence[date] = (),
         media_type: bytes = b"application/json",
+        lists: Sequence[str] = (),
+        index: bool = False,
     ) -> Answer:
         changes_at = None
         last_modified = published_at
@@ -107,6 +109,8 @@ class Reads:
             changes_at=changes_at,
             immutable=at is not None and version_given,
             media_type=media_type,
+            lists=lists,
+            index=index,
         )
 
     def _list_answer(
@@ -125,6 +129,7 @@ class Reads:
             version_given=query.version is not None,
             change_dates=snapshot.change_dates if change_dates is None else change_dates,
             media_type=media_type,
+            lists=(snapshot.info.key,),
         )
 
     async def codelists(self, *, today: date, at: date | None) -> Answer:
@@ -140,6 +145,8 @@ class Reads:
             today=today,
             at=at,
             version_given=False,
+            lists=[summary.key for summary in summaries],
+            index=True,
         )
 
     async def codelist(self, query: ReadQuery) -> Answer:
@@ -241,6 +248,7 @@ class Reads:
             today=query.today,
             at=query.at,
             version_given=query.version is not None,
+            lists=(query.key,),
         )
 
     async def diff(
@@ -279,6 +287,7 @@ class Reads:
             at=query.at,
             version_given=from_version is not None and to_version is not None,
             change_dates=to_snapshot.change_dates,
+            lists=(query.key,),
         )
 
 

@@ -17,6 +17,7 @@ _ENVIRONMENT = {
     "DATABASE_URL": "database_url",
     "CODELISTS_TIMEZONE": "timezone",
     "CODELISTS_MAX_AGE": "max_age",
+    "CODELISTS_SHARED_MAX_AGE": "shared_max_age",
     "CODELISTS_PUBLIC_READ": "public_read",
     "CODELISTS_CORS_ORIGINS": "cors_origins",
     "CODELISTS_CACHE_MB": "cache_mb",
@@ -38,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite+aiosqlite:///./codelists.db"
     timezone: str = "Europe/Copenhagen"
     max_age: Annotated[int, Meta(ge=0, le=31536000)] = 300
+    # s-maxage of public answers for shared caches (api.md "Shared caches and CDNs"); unset: none.
+    shared_max_age: Annotated[int, Meta(ge=0, le=31536000)] | None = None
     public_read: bool = True
     # "*" for any origin, else the allowed origins (comma-separated in the environment).
     cors_origins: tuple[str, ...] = ("*",)

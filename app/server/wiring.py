@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Authenticator
 from app.domain.clock import Clock
+from app.http.conditional import CachePolicy
 from app.http.fastpath import AnswerCache
 from app.reads.answers import Reads
 from app.reads.catalog import Catalog
@@ -57,7 +58,11 @@ class Services:
             max_bytes=budget - budget // 4,
             generation=lambda: catalog.generation,
             clock=clock,
-            max_age=settings.max_age,
+            policy=CachePolicy(
+                max_age=settings.max_age,
+                shared_max_age=settings.shared_max_age,
+                public=settings.public_read,
+            ),
         )
         return cls(
             settings=settings,
