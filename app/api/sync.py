@@ -17,9 +17,9 @@ from app.api.params import ServicesDep
 from app.domain.documents import LIST_KEY_PATTERN
 from app.http.answer import Answer
 from app.http.raw import RawResponse
-from app.reads import EPOCH
+from app.reads import EPOCH, BadParameter
 from app.store import feed
-from app.store.export import Export, export, to_csv
+from app.store.export import CsvDialect, Export, csv_bytes, export
 from app.store.feed import Change
 
 MAX_LIMIT = 5000
@@ -76,6 +76,12 @@ async def changes(
     summary="Every list with every value and its history, and the feed position to go on from",
     guards=[sync_access],
     responses={200: ResponseSpec(data_container=Export, description="JSON, or CSV")},
+    description=(
+        "`format=csv`: one row per value with a `list` column (RFC 4180: UTF-8, commas). "
+        "`format=csv&dialect=excel`: the same for spreadsheets: UTF-8 with a byte-order mark, "
+        "semicolons, and cells beginning with `=`, `+`, `-`, `@`, tab or carriage return "
+        "prefixed with `'` so they are never evaluated."
+    ),
 )
 async def export_all(
     request: Request[Any, Any, Any],
@@ -83,13 +89,23 @@ async def export_all(
     format: Annotated[
         Literal["json", "csv"], QueryParameter(description="csv: one row per value")
     ] = "json",
+    dialect: Annotated[
+        CsvDialect | None,
+        QueryParameter(
+            description="With format=csv: rfc4180 (the default) or excel (BOM, semicolons, "
+            "formula-like cells made inert)."
+        ),
+    ] = None,
 ) -> RawResponse:
+    if dialect is not None and format != "csv":
+        raise BadParameter("dialect", "dialect applies to format=csv only")
+
     async def build(_: object) -> Answer:
         data = await export(services.engine)
         published = max((item.published_at for item in data.codelists), default=EPOCH)
         if format == "csv":
             return Answer(
-                to_csv(data).encode(),
+                csv_bytes(data, dialect or "rfc4180"),
                 last_modified=published,
                 media_type=b"text/csv; charset=utf-8",
             )
