@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import re
+import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import click
 import msgspec
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.clock import Clock
@@ -18,41 +26,135 @@ from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
 from app.render import render_plan
 from app.store import tokens
-from app.store.database import create_engine, migrate
+from app.store.database import create_engine, current_revision, head_revision, migrate
+from app.store.export import CSV_DIALECTS, csv_bytes
 from app.store.export import export as read_export
-from app.store.export import to_csv
 from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
 from app.store.tokens import SCOPES
 
 T = TypeVar("T")
 
 
+URL_EXAMPLES = "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DATABASE"
+
+
+class CommandFailed(click.ClickException):
+    """A mistake answered with one line on stderr and exit code 1 (api.md "Running")."""
+
+
+class _UsageFailed(click.ClickException):
+    """A command-line usage mistake, as one line; exit code 2 like click's own usage errors."""
+
+    exit_code = 2
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split()) or "(no detail)"
+
+
 def _settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
+
+
+# user:password@ in a URL that could not be parsed (so cannot be redacted the usual way).
+_CREDENTIALS = re.compile(r"(://[^/:@]*):[^/@]*@")
+
+
+def _database_url(settings: Settings) -> URL:
+    """DATABASE_URL parsed, or a one-line mistake naming what is expected.
+
+    A SQLite file whose folder does not exist is named as such here: SQLite itself would only
+    say "unable to open database file".
+    """
+    try:
+        url = make_url(settings.database_url)
+    except (ArgumentError, ValueError):
+        shown = _CREDENTIALS.sub(r"\1:***@", settings.database_url)
+        raise CommandFailed(
+            f"DATABASE_URL {shown!r} is not a database URL; use {URL_EXAMPLES}"
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).parent
+        if not folder.is_dir():
+            raise CommandFailed(f"DATABASE_URL: the folder {folder} does not exist")
+    return url
+
+
+# Refused, unknown host, timed out, wrong password: asyncpg raises these without SQLAlchemy's
+# DBAPIError around them.
+_UNREACHABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error)
+
+
+def _at_head(database_url: str) -> bool:
+    """Whether the database's schema is at this code's migration head (False if unknown)."""
+
+    async def check() -> bool:
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return await current_revision(connection) == head_revision()
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(check())
+    except (DBAPIError, *_UNREACHABLE):  # went away meanwhile: report the original error
+        return True
 
 
 def _run(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with an engine on DATABASE_URL, disposing of it afterwards."""
+    """Run ``work`` with an engine on DATABASE_URL, disposing of it afterwards.
+
+    The database boundary of every command: a URL that names no usable driver, a database
+    that cannot be reached, opened or migrated is a :class:`CommandFailed` naming the
+    database (password hidden) and the reason, never a traceback.
+    """
     settings = _settings()
+    url = _database_url(settings)
+    shown = url.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(settings.database_url)
+    except (ArgumentError, InvalidRequestError, ImportError) as exc:
+        # ArgumentError includes NoSuchModuleError (an unknown dialect such as foo://).
+        raise CommandFailed(
+            f"DATABASE_URL {shown!r} cannot be used ({_one_line(exc)}); use {URL_EXAMPLES}"
+        ) from None
 
     async def main() -> T:
-        engine = create_engine(settings.database_url)
         try:
             return await work(engine, settings)
         finally:
             await engine.dispose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except BrokenPipeError:
+        raise  # the reader went away (`codelists export | head`): click ends quietly
+    except DBAPIError as exc:
+        if not _at_head(settings.database_url):
+            raise CommandFailed(
+                f"the database {shown} is not migrated to this version of codelists; "
+                "run `codelists migrate` first"
+            ) from None
+        cause = exc.orig if exc.orig is not None else exc
+        raise CommandFailed(f"database {shown}: {_one_line(cause)}") from None
+    except _UNREACHABLE as exc:
+        if isinstance(exc, OSError) and exc.filename is not None:
+            raise  # a file, not the database: the command boundary names it
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CommandFailed(f"cannot reach the database {shown}: {_one_line(reason)}") from None
+    except CommandError as exc:  # alembic: e.g. the database is at a revision we do not know
+        raise CommandFailed(f"cannot migrate the database {shown}: {_one_line(exc)}") from None
 
 
 def _read_document(path: Path) -> ChangeSetDocument:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+        raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
     return parse_document(raw, yaml=path.suffix.lower() in {".yaml", ".yml"})
 
 
@@ -63,7 +165,59 @@ def _fail_invalid(path: Path, error: InvalidDocument) -> None:
     sys.exit(1)
 
 
-@click.group()
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """The error boundary of every command: any mistake is one line on stderr, never a trace.
+
+    Click's usage errors (a missing argument, a file that does not exist) are shortened to one
+    line; OS errors naming a file become "FILE: reason"; anything else unforeseen is one line
+    too, with its traceback only when CODELISTS_LOG_LEVEL=DEBUG.
+    """
+    try:
+        yield
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        raise _UsageFailed(_one_line(exc.format_message()) + hint) from None
+    except click.ClickException as exc:
+        if "\n" not in exc.message:
+            raise
+        kind = _UsageFailed if exc.exit_code == 2 else CommandFailed
+        raise kind(_one_line(exc.message)) from None
+    except (BrokenPipeError, click.exceptions.Exit, click.Abort):
+        raise  # a closed pipe, --help, Ctrl-C: click's own quiet handling
+    except OSError as exc:
+        if exc.filename is None:
+            raise CommandFailed(_one_line(exc)) from None
+        raise CommandFailed(f"{exc.filename}: {_one_line(exc.strerror or exc)}") from None
+    except Exception as exc:
+        if os.environ.get("CODELISTS_LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        raise CommandFailed(
+            f"unexpected error ({type(exc).__name__}: {_one_line(exc)}); "
+            "set CODELISTS_LOG_LEVEL=DEBUG to see where"
+        ) from None
+
+
+class _Commands(click.Group):
+    """A command group whose parsing and commands (nested groups included) run inside
+    :func:`_one_line_errors`."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _one_line_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Code lists: a versioned, cacheable code-list service."""
 
@@ -90,12 +244,14 @@ async def _apply(engine: AsyncEngine, settings: Settings, path: Path, author: st
 
 
 @main.command()
-@click.argument("directory", default="seed", type=click.Path(file_okay=False, path_type=Path))
+@click.argument(
+    "directory", default="seed", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
 def seed(directory: Path) -> None:
     """Publish every change set in DIRECTORY in file-name order (again: changes nothing)."""
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".yaml", ".yml", ".json"})
     if not files:
-        raise click.ClickException(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
+        raise CommandFailed(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
 
     async def work(engine: AsyncEngine, settings: Settings) -> None:
         await migrate(engine)
@@ -105,7 +261,7 @@ def seed(directory: Path) -> None:
             except InvalidDocument as exc:
                 _fail_invalid(path, exc)
             except ChangeSetConflict as exc:
-                raise click.ClickException(f"{path.name}: {exc}") from None
+                raise CommandFailed(f"{path.name}: {exc}") from None
 
     _run(work)
 
@@ -147,7 +303,7 @@ def apply_command(file: Path, author: str) -> None:
     except InvalidDocument as exc:
         _fail_invalid(file, exc)
     except ChangeSetConflict as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
 
 
 @main.group()
@@ -175,11 +331,18 @@ def token_create(scopes: tuple[str, ...], name: str) -> None:
 
 @main.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
-def export_command(fmt: str) -> None:
+@click.option(
+    "--dialect",
+    type=click.Choice(CSV_DIALECTS),
+    help="With --format csv: rfc4180 (default) or excel (BOM, semicolons, inert formulas).",
+)
+def export_command(fmt: str, dialect: str | None) -> None:
     """Write the export answer (every list, value and history) to stdout."""
+    if dialect is not None and fmt != "csv":
+        raise click.UsageError("--dialect applies to --format csv only")
     data = _run(lambda engine, _: read_export(engine))
     if fmt == "csv":
-        sys.stdout.write(to_csv(data))
+        sys.stdout.buffer.write(csv_bytes(data, "excel" if dialect == "excel" else "rfc4180"))
     else:
         sys.stdout.buffer.write(msgspec.json.encode(data) + b"\n")
 
@@ -223,4 +386,20 @@ def mirror_command(source: str, into: str, once: bool, wait: float, token: str |
     """Keep a local SQLite copy of every list: the export first, then the change feed."""
     from app.sync.mirror import run
 
+    _check_source(source)
     sys.exit(run(source, into, once=once, wait=wait, token=token))
+
+
+def _check_source(source: str) -> None:
+    """A mirror source is an http(s) URL with a host; anything else is a mistake, not a network
+    failure to retry."""
+    import httpx  # only here: it costs every other command start-up time
+
+    try:
+        url = httpx.URL(source)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise CommandFailed(f"--source {source!r} is not a URL ({_one_line(exc)})") from None
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise CommandFailed(
+            f"--source {source!r} is not an http(s) URL with a host, e.g. https://host:8000"
+        )
