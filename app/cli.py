@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import socket
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -192,8 +193,9 @@ def _one_line_errors() -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("CODELISTS_LOG_LEVEL", "").upper() == "DEBUG":
             raise
+        first = (str(exc).strip().splitlines() or [""])[0][:200]  # no embedded backtraces
         raise CommandFailed(
-            f"unexpected error ({type(exc).__name__}: {_one_line(exc)}); "
+            f"unexpected error ({type(exc).__name__}: {_one_line(first)}); "
             "set CODELISTS_LOG_LEVEL=DEBUG to see where"
         ) from None
 
@@ -357,6 +359,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
 
     settings = _settings()
+    _check_address(host, port)
     _run(lambda engine, _: migrate(engine))
     click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
     server: Any = Granian(
@@ -403,3 +406,15 @@ def _check_source(source: str) -> None:
         raise CommandFailed(
             f"--source {source!r} is not an http(s) URL with a host, e.g. https://host:8000"
         )
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail in one line now if ``host:port`` cannot be listened on (in use, unknown host, not
+    ours), rather than with the server's own multi-line report after start-up."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        # create_server appends "(while attempting to bind on address ...)": said already.
+        reason = (exc.strerror or str(exc)).split(" (while attempting", 1)[0]
+        raise CommandFailed(f"cannot listen on {host}:{port}: {_one_line(reason)}") from None

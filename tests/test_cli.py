@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -177,6 +178,7 @@ MISTAKES: dict[str, tuple[list[str], str | None, str]] = {
         f"{name}-database-folder-missing": (args, NO_FOLDER, "/no/such/dir does not exist")
         for name, args in DATABASE_COMMANDS.items()
     },
+    "serve-address-in-use": (["serve", "--port", "BUSY"], None, "Address already in use"),
     "seed-folder-missing": (["seed", "/no/such/dir"], None, "'/no/such/dir' does not exist"),
     "plan-file-missing": (["changeset", "plan", "/no/such.yaml"], None, "does not exist"),
     "apply-file-missing": (["changeset", "apply", "/no/such.yaml"], None, "does not exist"),
@@ -216,11 +218,14 @@ def _codelists(args: list[str], database_url: str | None, cwd: Path) -> Complete
 def mistakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CompletedProcess[str]]:
     """Every case of MISTAKES run once, four at a time, each in a folder of its own."""
 
+    busy = socket.create_server(("127.0.0.1", 0))  # a port someone else listens on
+
     def one(case: str) -> CompletedProcess[str]:
         args, database_url, _ = MISTAKES[case]
+        args = [str(busy.getsockname()[1]) if arg == "BUSY" else arg for arg in args]
         return _codelists(args, database_url, tmp_path_factory.mktemp(case))
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with busy, ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(MISTAKES, pool.map(one, MISTAKES), strict=True))
 
 
