@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
+from app.domain.errors import Conflict, NotFound
 from app.domain.planning import (
     ListState,
     Plan,
@@ -53,11 +54,11 @@ FEED_COLUMNS = (
 _CHUNK = 500
 
 
-class ChangeSetConflict(Exception):
+class ChangeSetConflict(Conflict):
     """The same id with other content, or a plan whose lists moved on since it was made."""
 
 
-class ChangeSetNotFound(LookupError):
+class ChangeSetNotFound(NotFound):
     def __init__(self, changeset_id: str) -> None:
         super().__init__(f"there is no change set '{changeset_id}'")
 

@@ -16,11 +16,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
 from app.store import tokens
 from app.store.database import create_engine
 from app.store.tables import subscription
-from app.sync.webhooks import MAX_DELAY_SECONDS, DeliveryWorker, retry_delay
+from app.workers.webhooks import MAX_DELAY_SECONDS, DeliveryPolicy, DeliveryWorker, retry_delay
 from tests.conftest import AppClient, FixedClock, app_client
 
 
@@ -208,12 +207,10 @@ async def test_two_replicas_never_send_the_same_batch_at_once(
     for index in range(6):
         await admin.publish(f"p{index}", rename("p", "1", f"Navn {index}"))
 
-    settings = Settings(
-        database_url=database_url, secret_key="test key", webhook_retry_seconds=0.05
-    )
+    policy = DeliveryPolicy(retry_seconds=0.05)
     engines = [create_engine(database_url) for _ in range(2)]
     workers = [
-        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, settings) for e in engines
+        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
     ]
 
     async def drain(worker: DeliveryWorker) -> int:

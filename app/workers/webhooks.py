@@ -20,11 +20,10 @@ import httpx
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.catalog import Catalog
-from app.config import Settings
+from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
+from app.store.secrets import SecretBox
 from app.store.subscriptions import Claimed
-from app.sync.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +47,29 @@ def retry_delay(attempts: int, first: float) -> float:
     return step / 2 + random.uniform(0, step / 2)
 
 
+class DeliveryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """How deliveries are paced (seconds): CODELISTS_WEBHOOK_RETRY_SECONDS (first retry delay,
+    doubling per attempt), CODELISTS_WEBHOOK_TIMEOUT_SECONDS (one POST), and the poll of the
+    outbox between publishes (CODELISTS_POLL_SECONDS)."""
+
+    retry_seconds: float = 2.0
+    timeout_seconds: float = 10.0
+    poll_seconds: float = 0.25
+
+
 class DeliveryWorker:
     def __init__(
-        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, settings: Settings
+        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, policy: DeliveryPolicy
     ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.secrets = secrets
-        self.settings = settings
-        self.lease = timedelta(seconds=settings.webhook_timeout_seconds + 30)
+        self.policy = policy
+        self.lease = timedelta(seconds=policy.timeout_seconds + 30)
 
     async def run(self) -> None:
         async with httpx.AsyncClient(
-            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
+            timeout=self.policy.timeout_seconds, follow_redirects=False
         ) as client:
             while True:
                 published = self.catalog.next_publish()
@@ -70,7 +79,7 @@ class DeliveryWorker:
                     pause = await self._seconds_until_due()
                 except Exception:
                     log.exception("webhook delivery failed; will retry")
-                    pause = self.settings.poll_seconds
+                    pause = self.policy.poll_seconds
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
                 # cancellation that arrives as the event is set, and the worker never stops.
                 with contextlib.suppress(TimeoutError):
@@ -81,9 +90,9 @@ class DeliveryWorker:
         async with self.engine.connect() as connection:
             due = await subscriptions.next_due(connection)
         if due is None:
-            return self.settings.poll_seconds
+            return self.policy.poll_seconds
         seconds = (due - datetime.now(UTC)).total_seconds()
-        return min(self.settings.poll_seconds, max(0.01, seconds))
+        return min(self.policy.poll_seconds, max(0.01, seconds))
 
     async def deliver_one(self, client: httpx.AsyncClient) -> bool:
         """Attempt the next due batch; False when none is due."""
@@ -100,7 +109,7 @@ class DeliveryWorker:
         error = await self._send(client, claimed, batch)
         now = datetime.now(UTC)
         retry_at = now + timedelta(
-            seconds=retry_delay(claimed.delivery.attempts + 1, self.settings.webhook_retry_seconds)
+            seconds=retry_delay(claimed.delivery.attempts + 1, self.policy.retry_seconds)
         )
         async with self.engine.begin() as connection:
             await subscriptions.finish(connection, claimed, now=now, error=error, retry_at=retry_at)

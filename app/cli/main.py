@@ -1,0 +1,223 @@
+"""The ``codelists`` command (api.md "Running"): migrate, seed, serve, change sets, tokens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.cli.boundary import CommandFailed, Commands, check_address, check_source
+from app.cli.boundary import run as _run
+from app.cli.boundary import settings as _settings
+from app.cli.render import render_plan
+from app.domain.clock import Clock
+from app.domain.documents import ChangeSetDocument, parse_document
+from app.domain.errors import InvalidDocument
+from app.server.settings import Settings
+from app.store import tokens
+from app.store.database import bundled_folder, migrate
+from app.store.export import CSV_DIALECTS, csv_bytes
+from app.store.export import export as read_export
+from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
+from app.store.tokens import SCOPES
+
+
+def _read_document(path: Path) -> ChangeSetDocument:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
+    return parse_document(raw, yaml=path.suffix.lower() in {".yaml", ".yml"})
+
+
+def _fail_invalid(path: Path, error: InvalidDocument) -> None:
+    click.echo(f"{path}: {len(error.errors)} error(s); nothing was stored", err=True)
+    for item in error.errors:
+        click.echo(f"  {item.path or '(document)'}: {item.message}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=Commands)
+def main() -> None:
+    """Code lists: a versioned, cacheable code-list service."""
+
+
+@main.command(name="migrate")
+def migrate_command() -> None:
+    """Run `alembic upgrade head` on DATABASE_URL."""
+    _run(lambda engine, _: migrate(engine))
+    click.echo("migrated to head")
+
+
+async def _apply(engine: AsyncEngine, settings: Settings, path: Path, author: str) -> str:
+    document = _read_document(path)
+    outcome = await submit(
+        engine, document, author=author, now=Clock(settings.zone()).now(), publish=True
+    )
+    versions = outcome.record.versions or {}
+    if not outcome.created:
+        return f"{path.name}: {document.id} already published; nothing changed"
+    if not versions:
+        return f"{path.name}: {document.id} published; it changed nothing"
+    listed = ", ".join(f"{key} v{version}" for key, version in sorted(versions.items()))
+    return f"{path.name}: {document.id} published: {listed}"
+
+
+def _default_seed() -> Path:
+    """``./seed`` when there is one (a checkout), else the seed packaged with the service."""
+    local = Path("seed")
+    return local if local.is_dir() else bundled_folder("seed", "seed")
+
+
+@main.command()
+@click.argument(
+    "directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+def seed(directory: Path | None) -> None:
+    """Publish every change set in DIRECTORY (default: seed/) in file-name order; running it
+    again changes nothing."""
+    directory = directory or _default_seed()
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".yaml", ".yml", ".json"})
+    if not files:
+        raise CommandFailed(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
+
+    async def work(engine: AsyncEngine, settings: Settings) -> None:
+        await migrate(engine)
+        for path in files:
+            try:
+                click.echo(await _apply(engine, settings, path, author="seed"))
+            except InvalidDocument as exc:
+                _fail_invalid(path, exc)
+            except ChangeSetConflict as exc:
+                raise CommandFailed(f"{path.name}: {exc}") from None
+
+    _run(work)
+
+
+@main.group()
+def changeset() -> None:
+    """Plan or apply a change-set document (YAML or JSON)."""
+
+
+@changeset.command(name="plan")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def plan_command(file: Path) -> None:
+    """Print what publishing FILE would change, value by value."""
+
+    async def work(engine: AsyncEngine, _: Settings) -> Preview:
+        return await plan_only(engine, _read_document(file))
+
+    try:
+        preview = _run(work)
+    except InvalidDocument as exc:
+        _fail_invalid(file, exc)
+        return
+    stored = preview.stored
+    if stored is not None and not preview.same_content:
+        click.echo(f"Change set '{stored.id}' exists with other content: apply would fail.")
+    elif stored is not None and stored.status == "published":
+        click.echo(f"Change set '{stored.id}' is already published: apply changes nothing.")
+        return
+    click.echo(render_plan(preview.plan))
+
+
+@changeset.command(name="apply")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--author", default="cli", show_default=True, help="Recorded as the publisher.")
+def apply_command(file: Path, author: str) -> None:
+    """Plan and publish FILE in one transaction."""
+    try:
+        click.echo(_run(lambda engine, settings: _apply(engine, settings, file, author)))
+    except InvalidDocument as exc:
+        _fail_invalid(file, exc)
+    except ChangeSetConflict as exc:
+        raise CommandFailed(str(exc)) from None
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for the API."""
+
+
+@token.command(name="create")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES))
+@click.option("--name", required=True, help="Who uses it; recorded as author of publishes.")
+def token_create(scopes: tuple[str, ...], name: str) -> None:
+    """Create a token; it is printed once, as the last line, and stored only as a hash."""
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            return await tokens.create(
+                connection, name=name, scopes=scopes, now=Clock(settings.zone()).now()
+            )
+
+    value = _run(work)
+    click.echo(f"token for {name} with scopes {', '.join(sorted(set(scopes)))}:")
+    click.echo(value)
+
+
+@main.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+@click.option(
+    "--dialect",
+    type=click.Choice(CSV_DIALECTS),
+    help="With --format csv: rfc4180 (default) or excel (BOM, semicolons, inert formulas).",
+)
+def export_command(fmt: str, dialect: str | None) -> None:
+    """Write the export answer (every list, value and history) to stdout."""
+    if dialect is not None and fmt != "csv":
+        raise click.UsageError("--dialect applies to --format csv only")
+    data = _run(lambda engine, _: read_export(engine))
+    if fmt == "csv":
+        sys.stdout.buffer.write(csv_bytes(data, "excel" if dialect == "excel" else "rfc4180"))
+    else:
+        sys.stdout.buffer.write(msgspec.json.encode(data) + b"\n")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate, then serve with granian (the production server)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _settings()
+    check_address(host, port)
+    _run(lambda engine, _: migrate(engine))
+    click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
+    server: Any = Granian(
+        "app.server.app:serve_app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+    )
+    server.serve()
+
+
+@main.command(name="mirror")
+@click.option("--source", required=True, help="The service's base URL, e.g. https://host:8000")
+@click.option("--into", required=True, help="sqlite:///relative.db, sqlite:////abs.db or a path")
+@click.option("--once", is_flag=True, help="Stop when caught up instead of following for ever.")
+@click.option(
+    "--wait",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 30),
+    help="Seconds each feed request long-polls while following.",
+)
+@click.option("--token", envvar="CODELISTS_TOKEN", help="Bearer token (scope sync), if needed.")
+def mirror_command(source: str, into: str, once: bool, wait: float, token: str | None) -> None:
+    """Keep a local SQLite copy of every list: the export first, then the change feed."""
+    from app.mirror.client import run
+
+    check_source(source)
+    sys.exit(run(source, into, once=once, wait=wait, token=token))
