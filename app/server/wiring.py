@@ -24,7 +24,8 @@ from app.server.settings import Settings
 from app.store.database import create_engine
 from app.store.secrets import SecretBox
 from app.workers.listener import listen_for_publishes
-from app.workers.webhooks import DeliveryPolicy, DeliveryWorker
+from app.workers.outage import Outage
+from app.workers.webhooks import MAX_POLL_BACK_OFF, DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,18 @@ class Services:
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""
+        outage = Outage("database for publish checks")
+        pause = self.settings.poll_seconds
         while True:
-            await asyncio.sleep(self.settings.poll_seconds)
+            await asyncio.sleep(pause)
             try:
                 await self.catalog.refresh()
-            except Exception:
-                log.exception("could not check for new publishes; will retry")
+            except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                outage.started(exc)
+                pause = min(MAX_POLL_BACK_OFF, pause * 2)
+            else:
+                outage.ended()
+                pause = self.settings.poll_seconds
 
 
 def _constant(part: object) -> Callable[[], object]:

@@ -24,10 +24,12 @@ from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
 from app.store.secrets import SecretBox
 from app.store.subscriptions import Claimed
+from app.workers.outage import Outage
 
 log = logging.getLogger(__name__)
 
 MAX_DELAY_SECONDS = 600.0  # a receiver back after an outage waits at most this long
+MAX_POLL_BACK_OFF = 30.0  # while the database is down, look again at most this often
 SIGNATURE_HEADER = "X-Codelists-Signature"
 DELIVERY_HEADER = "X-Codelists-Delivery"
 
@@ -71,20 +73,35 @@ class DeliveryWorker:
         async with httpx.AsyncClient(
             timeout=self.policy.timeout_seconds, follow_redirects=False
         ) as client:
+            outage = Outage("database for webhook delivery")
+            failures = 0
             while True:
                 published = self.catalog.next_publish()
                 try:
-                    while await self.deliver_one(client):
-                        pass
-                    pause = await self._seconds_until_due()
-                except Exception:
-                    log.exception("webhook delivery failed; will retry")
-                    pause = self.policy.poll_seconds
+                    pause = await self.deliver_due(client)
+                    outage.ended()
+                    failures = 0
+                except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                    outage.started(exc)
+                    failures += 1
+                    pause = min(MAX_POLL_BACK_OFF, self.policy.poll_seconds * 2.0**failures)
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
                 # cancellation that arrives as the event is set, and the worker never stops.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause):
                         await published.wait()
+
+    async def deliver_due(self, client: httpx.AsyncClient) -> float:
+        """Send every due batch; the seconds until the next one may be due.
+
+        Without an active subscription the outbox is not even looked at.
+        """
+        async with self.engine.connect() as connection:
+            if not await subscriptions.any_active(connection):
+                return self.policy.poll_seconds
+        while await self.deliver_one(client):
+            pass
+        return await self._seconds_until_due()
 
     async def _seconds_until_due(self) -> float:
         async with self.engine.connect() as connection:
