@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import Meta
 
+from app.domain.destinations import Network, parse_networks
+
 # Environment variable -> setting. Everything has a default: the service runs with none set.
 _ENVIRONMENT = {
     "DATABASE_URL": "database_url",
@@ -25,11 +27,13 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
+    "CODELISTS_WEBHOOK_ALLOWED_NETWORKS": "webhook_allowed_networks",
     "CODELISTS_PURGE_URLS": "purge_urls",
     "CODELISTS_PURGE_RETRY_SECONDS": "purge_retry_seconds",
     "CODELISTS_CLOCK_OFFSET_SECONDS": "clock_offset_seconds",
 }
-_LISTS = frozenset({"cors_origins", "purge_urls"})
+# Comma-separated in the environment.
+_LISTS = frozenset({"cors_origins", "webhook_allowed_networks", "purge_urls"})
 
 
 class SettingsError(ValueError):
@@ -58,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # First retry delay of a failed webhook delivery; doubles per attempt, up to 10 minutes.
     webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
+    # Networks (CIDRs) webhooks may reach besides public addresses, e.g. 10.20.0.0/16 for a
+    # receiver inside a closed network. Default: public addresses only.
+    webhook_allowed_networks: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Shared caches to purge after every publish (api.md "Shared caches and CDNs"): base URLs
     # such as http://varnish:6081; every service process needs the same list.
@@ -85,7 +92,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             variable = _variable_for(str(exc))
             raise SettingsError(f"invalid setting {variable}: {exc}") from None
         settings.zone()  # fail at start-up, not on the first request
+        settings.allowed_networks()
         return settings
+
+    def allowed_networks(self) -> tuple[Network, ...]:
+        """CODELISTS_WEBHOOK_ALLOWED_NETWORKS as networks; SettingsError if one is not."""
+        try:
+            return parse_networks(self.webhook_allowed_networks)
+        except ValueError as exc:
+            raise SettingsError(
+                f"invalid setting CODELISTS_WEBHOOK_ALLOWED_NETWORKS: {exc}"
+            ) from None
 
     def zone(self) -> ZoneInfo:
         try:
