@@ -45,7 +45,8 @@ def synthetic_vcl(body: Path, headers: dict[str, str]) -> str:
     lines = ["vcl 4.1;", "import std;", "backend default none;"]
     lines += ["sub vcl_recv { return (hash); }", "sub vcl_backend_error {"]
     lines += ["    set beresp.status = 200;"]
-    lines += [f'    set beresp.http.{name} = "{value}";' for name, value in headers.items()]
+    # Long strings ({"..."}): header values such as ETags hold quotes.
+    lines += [f'    set beresp.http.{name} = {{"{value}"}};' for name, value in headers.items()]
     lines += [f'    synthetic(std.fileread("{body}"));', "    set beresp.ttl = 1h;"]
     lines += ["    return (deliver);", "}"]
     lines += ['sub vcl_deliver { set resp.http.X-Cache = "HIT"; }', ""]
@@ -80,9 +81,7 @@ def warm(stack: Stack, seconds: float, rounds: int) -> list[str]:
     body.write_bytes(answer.content)
     body.chmod(0o644)
     headers = {
-        name: value.replace('"', '\\"')
-        for name, value in answer.headers.items()
-        if name.lower() not in _HOP_HEADERS
+        name: value for name, value in answer.headers.items() if name.lower() not in _HOP_HEADERS
     }
     synthetic = Varnish(synthetic_vcl(body, headers))
     synthetic.start()

@@ -35,8 +35,7 @@ sub vcl_recv {
     }
     # Administration, the change feed (long polls, per-reader positions), health and metrics
     # are never answered from the cache.
-    if (req.url ~ "^/v1/admin([/?]|$)" || req.url ~ "^/v1/changes([/?]|$)"
-        || req.url ~ "^/(health|metrics)([/?]|$)") {
+    if (req.url ~ "^/(v1/admin|v1/changes|health|metrics)([/?]|$)") {
         set req.http.X-Codelists-Pass = "1";
         return (pass);
     }
@@ -58,7 +57,9 @@ sub vcl_recv {
     # vcl_backend_fetch asks the service for exactly that coding. A restart keeps the choice.
     if (req.restarts == 0) {
         set req.http.X-Codelists-AE = "identity";
-        if (req.http.Accept-Encoding ~ "(?i)(^|,)\s*br\s*(;\s*q\s*=\s*(1|0?\.0*[1-9])[^,]*)?\s*(,|$)"
+        if (!req.http.Accept-Encoding) {
+            # (identity: nothing to match)
+        } elsif (req.http.Accept-Encoding ~ "(?i)(^|,)\s*br\s*(;\s*q\s*=\s*(1|0?\.0*[1-9])[^,]*)?\s*(,|$)"
             || (req.http.Accept-Encoding !~ "(?i)(^|,)\s*br\s*(;|,|$)"
                 && req.http.Accept-Encoding ~ "(?i)(^|,)\s*\*\s*(;\s*q\s*=\s*(1|0?\.0*[1-9])[^,]*)?\s*(,|$)")) {
             set req.http.X-Codelists-AE = "br";
