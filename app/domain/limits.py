@@ -9,7 +9,7 @@ here by walking the document's structs.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
@@ -39,7 +39,14 @@ def document_size_error(size: int) -> FieldError | None:
 
 def limit_errors(struct: msgspec.Struct, path: str = "") -> list[FieldError]:
     """Every string in ``struct`` (recursively) longer than its field's ``Limit``."""
-    return list(_in_struct(struct, path))
+    check = _struct_check(type(struct))
+    return [] if check is None else list(check(struct, path))
+
+
+# A check yields the errors of one value at a path. Checks are made once per type from its
+# hints, and fields whose type holds no Limit anywhere get none: a seed of a million values
+# walks only the strings that have a limit (issue 12, seeding at national scale).
+Check = Callable[[Any, str], Iterator[FieldError]]
 
 
 @cache
@@ -47,28 +54,95 @@ def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls, include_extras=True)
 
 
-def _in_struct(struct: msgspec.Struct, path: str) -> Iterator[FieldError]:
-    for name, hint in _hints(type(struct)).items():
-        if name in struct.__struct_fields__:
-            yield from _in_value(getattr(struct, name), hint, f"{path}.{name}".lstrip("."))
+@cache
+def _struct_check(cls: type) -> Check | None:
+    fields = []
+    for name, hint in _hints(cls).items():
+        if name in cls.__struct_fields__:  # type: ignore[attr-defined]
+            check = _check(hint)
+            if check is not None:
+                fields.append((name, check, _string_limit(hint)))
+    if not fields:
+        return None
+
+    def in_struct(value: Any, path: str) -> Iterator[FieldError]:
+        if isinstance(value, cls):
+            for name, check, fits in fields:
+                field = getattr(value, name)
+                # The common case, a short string or none, without building its path.
+                if fits is not None and (
+                    field is None
+                    or field is msgspec.UNSET
+                    or (type(field) is str and len(field) <= fits)
+                ):
+                    continue
+                yield from check(field, f"{path}.{name}".lstrip("."))
+
+    return in_struct
 
 
-def _in_value(value: Any, hint: Any, path: str) -> Iterator[FieldError]:
+_ABSENT_TYPES = (type(None), msgspec.UnsetType)
+
+
+def _string_limit(hint: Any) -> int | None:
+    """For a field that is a limited string (or none), its smallest limit; else None."""
+    origin = get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        options = [option for option in get_args(hint) if option not in _ABSENT_TYPES]
+        return _string_limit(options[0]) if len(options) == 1 else None
+    if origin is Annotated:
+        base, *extras = get_args(hint)
+        limits = [extra.chars for extra in extras if isinstance(extra, Limit)]
+        if base is str and limits:
+            return min(limits)
+    return None
+
+
+@cache
+def _check(hint: Any) -> Check | None:
+    """The check of a value of type ``hint``; None when nothing in it has a limit."""
     origin = get_origin(hint)
     if origin is Annotated:
         base, *extras = get_args(hint)
-        for extra in extras:
-            if isinstance(extra, Limit) and isinstance(value, str) and len(value) > extra.chars:
-                yield FieldError(
-                    path, f"is {len(value)} characters long; the limit is {extra.chars}"
-                )
-        yield from _in_value(value, base, path)
-    elif origin is Union or origin is types.UnionType:
-        for option in get_args(hint):  # the options are disjoint types; each checks its own
-            yield from _in_value(value, option, path)
-    elif origin is list and isinstance(value, list):
+        limits = tuple(extra.chars for extra in extras if isinstance(extra, Limit))
+        inner = _check(base)
+        if not limits and inner is None:
+            return None
+
+        def annotated(value: Any, path: str) -> Iterator[FieldError]:
+            if isinstance(value, str):
+                for chars in limits:
+                    if len(value) > chars:
+                        yield FieldError(
+                            path, f"is {len(value)} characters long; the limit is {chars}"
+                        )
+            if inner is not None:
+                yield from inner(value, path)
+
+        return annotated
+    if origin is Union or origin is types.UnionType:
+        # The options are disjoint types; each checks its own.
+        options = tuple(c for c in map(_check, get_args(hint)) if c is not None)
+        if not options:
+            return None
+
+        def union(value: Any, path: str) -> Iterator[FieldError]:
+            for option in options:
+                yield from option(value, path)
+
+        return union
+    if origin is list:
         (item_hint,) = get_args(hint)
-        for index, item in enumerate(value):
-            yield from _in_value(item, item_hint, f"{path}[{index}]")
-    elif isinstance(hint, type) and issubclass(hint, msgspec.Struct) and isinstance(value, hint):
-        yield from _in_struct(value, path)
+        item = _check(item_hint)
+        if item is None:
+            return None
+
+        def items(value: Any, path: str) -> Iterator[FieldError]:
+            if isinstance(value, list):
+                for index, entry in enumerate(value):
+                    yield from item(entry, f"{path}[{index}]")
+
+        return items
+    if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
+        return _struct_check(hint)
+    return None
