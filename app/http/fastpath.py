@@ -119,7 +119,7 @@ class FastPath:
             now = self.cache.clock.now()
             found = self.cache.lookup(scope, now)
             if found is not None and (
-                self.authorise is None or await self.authorise(_authorization(scope), found[1])
+                self.authorise is None or await self._authorised(scope, found[1])
             ):
                 _FROM_CACHE.inc()
                 response = self.cache.response(found[0], scope, now)
@@ -127,6 +127,13 @@ class FastPath:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    async def _authorised(self, scope: Any, scopes: Set[str]) -> bool:
+        assert self.authorise is not None
+        try:
+            return await self.authorise(_authorization(scope), scopes)
+        except Exception:  # noqa: BLE001 - the framework's guard meets it again and answers it
+            return False
 
 
 def _authorization(scope: Any) -> bytes | None:
