@@ -16,6 +16,7 @@ import msgspec
 
 from app.domain.clock import Clock
 from app.domain.errors import BadParameter, NotFound
+from app.domain.matching import contains, search_form
 from app.domain.planning import diff_lists
 from app.domain.validation import explain, explain_unknown_list
 from app.domain.values import Value, last_state_change, next_state_change
@@ -171,17 +172,13 @@ class Reads:
         snapshot = await self.catalog.snapshot(query.key, query.version)
         day = query.day
         wanted = _included_codes(include)
-        needle = q.casefold() if q else None
+        needle = search_form(q) if q else None
         options = []
         for value in snapshot.values:
             selectable = value.selectable_on(day)
             if not (selectable or value.code in wanted):
                 continue
-            if (
-                needle
-                and needle not in value.code.casefold()
-                and needle not in value.name.casefold()
-            ):
+            if needle and not (contains(value.code, needle) or contains(value.name, needle)):
                 continue
             options.append(OptionOut(value.code, value.name, selectable))
         body = OptionsOut(key=query.key, version=snapshot.info.version, at=day, options=options)

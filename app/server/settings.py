@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import Meta
 
+from app.domain.destinations import Network, parse_networks
+
 # Environment variable -> setting. Everything has a default: the service runs with none set.
 _ENVIRONMENT = {
     "DATABASE_URL": "database_url",
@@ -25,6 +27,7 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
+    "CODELISTS_WEBHOOK_ALLOWED_NETWORKS": "webhook_allowed_networks",
 }
 
 
@@ -54,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # First retry delay of a failed webhook delivery; doubles per attempt, up to 10 minutes.
     webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
+    # Networks (CIDRs) webhooks may reach besides public addresses, e.g. 10.20.0.0/16 for a
+    # receiver inside a closed network. Default: public addresses only.
+    webhook_allowed_networks: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @classmethod
@@ -65,7 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 value: object = environ[variable]
                 if name == "log_level":
                     value = str(value).upper()
-                if name == "cors_origins":
+                if name in ("cors_origins", "webhook_allowed_networks"):
                     value = tuple(part.strip() for part in str(value).split(",") if part.strip())
                 raw[name] = value
         try:
@@ -74,7 +80,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             variable = _variable_for(str(exc))
             raise SettingsError(f"invalid setting {variable}: {exc}") from None
         settings.zone()  # fail at start-up, not on the first request
+        settings.allowed_networks()
         return settings
+
+    def allowed_networks(self) -> tuple[Network, ...]:
+        """CODELISTS_WEBHOOK_ALLOWED_NETWORKS as networks; SettingsError if one is not."""
+        try:
+            return parse_networks(self.webhook_allowed_networks)
+        except ValueError as exc:
+            raise SettingsError(
+                f"invalid setting CODELISTS_WEBHOOK_ALLOWED_NETWORKS: {exc}"
+            ) from None
 
     def zone(self) -> ZoneInfo:
         try:

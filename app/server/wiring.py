@@ -85,6 +85,7 @@ class Services:
             "reads": self.reads,
             "answers": self.answers,
             "secrets": self.secrets,
+            "webhook_networks": self.settings.allowed_networks(),
         }
         return {
             name: Provide(_constant(part), use_cache=True, sync_to_thread=False)
@@ -98,6 +99,7 @@ class Services:
             retry_seconds=self.settings.webhook_retry_seconds,
             timeout_seconds=self.settings.webhook_timeout_seconds,
             poll_seconds=self.settings.poll_seconds,
+            allowed_networks=self.settings.allowed_networks(),
         )
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
         self._tasks.append(asyncio.create_task(worker.run()))
