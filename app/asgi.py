@@ -16,6 +16,7 @@ from app.api.admin import ChangeSetController
 from app.api.codelists import CodeListController, validate_many
 from app.api.console import ConsoleController
 from app.api.errors import problem_details_plugin
+from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import docs, live, ready
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
@@ -39,6 +40,9 @@ def create_litestar(services: Services) -> Litestar:
             CodeListController,
             validate_many,
             ChangeSetController,
+            ReviewController,
+            whoami,
+            audit_log,
             changes,
             export_all,
             SubscriptionController,

@@ -24,6 +24,8 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
+    "CODELISTS_REQUIRE_APPROVAL": "require_approval",
+    "CODELISTS_SCHEDULER_SECONDS": "scheduler_seconds",
 }
 
 
@@ -52,6 +54,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
     log_level: str = "INFO"
+    # Change sets submitted through the API are published only once someone else approved them.
+    require_approval: bool = False
+    # How often each process looks for due scheduled change sets when none is due sooner.
+    scheduler_seconds: Annotated[float, Meta(gt=0, le=5)] = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -18,6 +18,8 @@ from app.store.database import create_engine
 from app.sync.listener import listen_for_publishes
 from app.sync.secrets import SecretBox
 from app.sync.webhooks import DeliveryWorker
+from app.workers.denials import DeniedAccessLog
+from app.workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class Services:
     answers: AnswerCache
     auth: Authenticator
     secrets: SecretBox
+    denials: DeniedAccessLog
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -49,6 +52,7 @@ class Services:
             clock=clock,
             max_age=settings.max_age,
         )
+        denials = DeniedAccessLog(engine, clock)
         return cls(
             settings=settings,
             clock=clock,
@@ -56,8 +60,9 @@ class Services:
             catalog=catalog,
             reads=Reads(catalog, clock),
             answers=answers,
-            auth=Authenticator(engine),
+            auth=Authenticator(engine, clock, denials),
             secrets=SecretBox(settings),
+            denials=denials,
         )
 
     async def start(self) -> None:
@@ -65,6 +70,14 @@ class Services:
         self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, self.settings)
         self._tasks.append(asyncio.create_task(worker.run()))
+        self._tasks.append(asyncio.create_task(self.denials.run()))
+        scheduler = Scheduler(
+            self.engine,
+            self.clock,
+            self.catalog.refresh,
+            poll_seconds=self.settings.scheduler_seconds,
+        )
+        self._tasks.append(asyncio.create_task(scheduler.run()))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(
                 asyncio.create_task(listen_for_publishes(self.engine.url, self.catalog.refresh))

@@ -1,9 +1,18 @@
-"""Bearer-token guards: 401 without a valid token, 403 without the scope (``admin`` has all)."""
+"""Bearer-token guards: 401 without a valid token, 403 without the scope; both recorded.
+
+Scopes nest ``read`` ⊂ ``sync`` ⊂ ``admin``; ``approve`` stands apart (api.md "Review, approval
+and scheduling"). Token lookups are remembered for at most ``CACHE_SECONDS``, which is how a
+revocation made anywhere (``codelists token revoke`` in another process) reaches every process
+within a second: no message has to arrive, the answer simply expires.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine, Set
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -11,58 +20,110 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.clock import Clock
 from app.store import tokens
-from app.store.tokens import TokenOwner
+from app.store.tokens import Principal
+from app.workers.denials import ANONYMOUS, DeniedAccessLog
 
-_CACHE_SECONDS = 30.0
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 0.5  # well inside api.md's "refused in every process within a second"
 _CACHE_LIMIT = 1024
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]
+# "Last used" is kept to the minute: a write per token per minute, not per request.
+_TOUCH_EVERY = timedelta(minutes=1)
+AnyConnection = ASGIConnection[Any, Any, Any, Any]
+Guard = Callable[[AnyConnection, BaseRouteHandler], Coroutine[Any, Any, None]]
+
+
+def remote_address(connection: AnyConnection) -> str:
+    client = connection.scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class Authenticator:
-    """Finds the owner of a bearer token, remembering answers briefly to spare the database."""
+    """Finds the principal of a bearer token, remembering answers briefly to spare the database."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, denials: DeniedAccessLog) -> None:
         self.engine = engine
-        self._seen: dict[str, tuple[float, TokenOwner | None]] = {}
+        self.clock = clock
+        self.denials = denials
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+        self._touching: set[asyncio.Task[None]] = set()
 
-    async def owner(self, connection: ASGIConnection[Any, Any, Any, Any]) -> TokenOwner | None:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        key = tokens.token_hash(token.strip())
+    async def principal(self, token: str) -> Principal | None:
+        """The principal of ``token`` if it is valid (known and not revoked), else None."""
+        key = tokens.token_hash(token)
         cached = self._seen.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         async with self.engine.connect() as db:
-            owner = await tokens.find(db, token.strip())
+            found = await tokens.lookup(db, token)
         if len(self._seen) >= _CACHE_LIMIT:
             self._seen.clear()
-        self._seen[key] = (time.monotonic() + _CACHE_SECONDS, owner)
-        return owner
+        self._seen[key] = (time.monotonic() + CACHE_SECONDS, found)
+        if found is not None:
+            self._touch(found, self.clock.now())
+        return found
 
-    async def check(self, connection: ASGIConnection[Any, Any, Any, Any], scopes: Set[str]) -> None:
+    async def owner(self, connection: AnyConnection) -> Principal | None:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return await self.principal(token.strip())
+
+    def _touch(self, found: Principal, now: datetime) -> None:
+        if found.last_used_at is not None and now - found.last_used_at < _TOUCH_EVERY:
+            return
+        # In the background: a request never waits for a write (SQLite has one writer).
+        task = asyncio.create_task(self._write_touch(found.token_id, now))
+        self._touching.add(task)
+        task.add_done_callback(self._touching.discard)
+
+    async def _write_touch(self, token_id: int, now: datetime) -> None:
+        try:
+            async with self.engine.begin() as db:
+                await tokens.touch(db, token_id, now)
+        except Exception:  # "last used" is a convenience, never a failure
+            log.warning("could not record a token's last use", exc_info=True)
+
+    async def check(self, connection: AnyConnection, scopes: Set[str]) -> Principal:
+        """The request's principal if it holds one of ``scopes`` (any token when empty).
+
+        Raises 401 or 403, after recording the refusal in the audit log.
+        """
         owner = await self.owner(connection)
         if owner is None:
+            await self.refused(connection, 401, ANONYMOUS)
             raise NotAuthorizedException(
                 "A bearer token is required (Authorization: Bearer <token>).",
                 headers={"WWW-Authenticate": 'Bearer realm="codelists"'},
             )
-        if not owner.scopes & (scopes | {"admin"}):
+        if scopes and not any(owner.allows(scope) for scope in scopes):
+            await self.refused(connection, 403, owner.name)
             needed = " or ".join(f"'{scope}'" for scope in sorted(scopes))
             raise PermissionDeniedException(f"The token lacks the scope {needed}.")
         connection.state.token_owner = owner
+        return owner
+
+    async def refused(self, connection: AnyConnection, status: int, actor: str) -> None:
+        """Record a 401 or 403 answered to ``connection`` (api.md "Audit")."""
+        await self.denials.record(
+            method=str(connection.scope.get("method", "GET")),
+            path=connection.scope["path"],
+            status=status,
+            address=remote_address(connection),
+            actor=actor,
+        )
 
 
 def requires(*scopes: str, public_if_configured: bool = False) -> Guard:
-    """A guard demanding a token with one of ``scopes`` (``admin`` has every scope).
+    """A guard demanding a token with one of ``scopes`` (none given: any valid token).
 
     With ``public_if_configured`` the routes are open while CODELISTS_PUBLIC_READ is true.
     """
     accepted = frozenset(scopes)
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: AnyConnection, _: BaseRouteHandler) -> None:
         services = connection.app.state.services
         if public_if_configured and services.settings.public_read:
             return
@@ -71,6 +132,10 @@ def requires(*scopes: str, public_if_configured: bool = False) -> Guard:
     return guard
 
 
-read_access = requires("read", "sync", public_if_configured=True)
+read_access = requires("read", public_if_configured=True)
 sync_access = requires("sync", public_if_configured=True)
 admin_access = requires("admin")
+approve_access = requires("approve")
+# Reviewers read what they review: change sets and their plans.
+review_access = requires("admin", "approve")
+any_token = requires()

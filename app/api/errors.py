@@ -20,7 +20,7 @@ from app.api.subscriptions import SubscriptionNotFound
 from app.catalog import UnknownList, UnknownVersion
 from app.domain.errors import FieldError, InvalidDocument, InvalidRequest, field_error
 from app.reads import BadParameter, UnknownCode
-from app.store.publish import ChangeSetConflict, ChangeSetNotFound
+from app.store.publish import ChangeSetConflict, ChangeSetNotFound, NeedsApproval
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,10 @@ def _conflict(exc: Exception) -> ProblemDetailsException:
     return problem(409, str(exc))
 
 
+def _needs_approval(exc: Exception) -> ProblemDetailsException:
+    return problem(409, str(exc), title="Needs approval")
+
+
 def _unavailable(exc: Exception) -> ProblemDetailsException:
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem(
@@ -128,6 +132,7 @@ _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     ChangeSetNotFound: _not_found,
     SubscriptionNotFound: _not_found,
     ChangeSetConflict: _conflict,
+    NeedsApproval: _needs_approval,
     # A connection that cannot be made or was lost, not a wrong query: the client may retry.
     OperationalError: _unavailable,
     ConnectionError: _unavailable,

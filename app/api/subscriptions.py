@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -16,7 +16,7 @@ from app.api.auth import admin_access
 from app.api.params import ServicesDep
 from app.domain.documents import ListKey
 from app.domain.errors import FieldError, InvalidRequest
-from app.store import subscriptions
+from app.store import audit, subscriptions
 from app.store.subscriptions import DeliveryStatus, Subscription
 from app.sync.secrets import new_secret
 
@@ -94,6 +94,17 @@ def _check(body: NewSubscription, known_lists: set[str]) -> None:
         raise InvalidRequest(errors)
 
 
+def _actor(request: Request[Any, Any, Any]) -> str:
+    owner = request.state.get("token_owner")
+    return owner.name if owner is not None else "unknown"
+
+
+def _without_query(url: str) -> str:
+    # A query string may carry a receiver's key: the audit log keeps scheme, host and path.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
 class SubscriptionController(Controller):
     path = "/v1/admin/subscriptions"
     tags = ["sync"]
@@ -101,7 +112,10 @@ class SubscriptionController(Controller):
 
     @post("/", summary="Subscribe a URL to signed webhooks", status_code=HTTP_201_CREATED)
     async def create(
-        self, services: ServicesDep, data: JSONBody[NewSubscription]
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        data: JSONBody[NewSubscription],
     ) -> CreatedSubscription:
         _check(data, set(services.catalog.latest))
         secret = new_secret()
@@ -112,6 +126,14 @@ class SubscriptionController(Controller):
                 lists=sorted(set(data.lists)) if data.lists else None,
                 sealed=services.secrets.seal(secret),
                 now=services.clock.now(),
+            )
+            await audit.append(
+                connection,
+                actor=_actor(request),
+                action="subscription.created",
+                target=f"subscription:{record.id}",
+                now=services.clock.now(),
+                detail={"url": _without_query(record.url), "lists": record.lists},
             )
         return CreatedSubscription(id=record.id, url=record.url, secret=secret, lists=record.lists)
 
@@ -146,10 +168,19 @@ class SubscriptionController(Controller):
         )
 
     @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
-    async def end(self, services: ServicesDep, subscription_id: PathId) -> Response[None]:
+    async def end(
+        self, request: Request[Any, Any, Any], services: ServicesDep, subscription_id: PathId
+    ) -> Response[None]:
         if not _UUID.match(subscription_id):
             raise SubscriptionNotFound(subscription_id)
         async with services.engine.begin() as connection:
             if not await subscriptions.deactivate(connection, subscription_id):
                 raise SubscriptionNotFound(subscription_id)
+            await audit.append(
+                connection,
+                actor=_actor(request),
+                action="subscription.deleted",
+                target=f"subscription:{subscription_id}",
+                now=services.clock.now(),
+            )
         return Response(None, status_code=204)

@@ -8,7 +8,7 @@ each with its path (``changes[1].codes[2]``).
 from __future__ import annotations
 
 import builtins
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -37,6 +37,11 @@ Text = Annotated[str, Meta(max_length=5000, pattern=_MULTI_LINE)]
 Label = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LINE)]
 Reason = Annotated[str, Meta(min_length=1, max_length=2000, pattern=_MULTI_LINE)]
 SortOrder = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+# RFC 3339 with an offset: a moment, not a wall-clock time that depends on who reads it.
+PublishAt = Annotated[
+    datetime,
+    Meta(tz=True, description="When to publish: an RFC 3339 timestamp with offset."),
+]
 
 
 class _Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -110,6 +115,9 @@ class ChangeSetDocument(_Input, frozen=True):
     changes: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     release: Label | None = None
     reference: Text | None = None
+    # Unset when absent, so it is left out of the canonical bytes (and the content hash) of
+    # every document that does not schedule itself.
+    publish_at: PublishAt | UnsetType = UNSET
 
     def canonical_bytes(self) -> bytes:
         """The document as canonical JSON: equal content gives equal bytes, YAML or JSON."""
@@ -124,6 +132,7 @@ class _Header(_Input, frozen=True):
     changes: Annotated[list[Any], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     release: Label | None = None
     reference: Text | None = None
+    publish_at: PublishAt | UnsetType = UNSET
 
 
 def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
@@ -166,4 +175,5 @@ def convert_document(tree: Any) -> ChangeSetDocument:
         changes=operations,
         release=header.release,
         reference=header.reference,
+        publish_at=header.publish_at,
     )
