@@ -113,7 +113,7 @@ def _page(services: Services, page: str, title: str) -> Response[bytes]:
 
 
 def _requires_approval(services: Services) -> bool:
-    return bool(getattr(services.settings, "require_approval", False))
+    return services.settings.require_approval
 
 
 class ConsoleController(Controller):

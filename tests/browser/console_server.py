@@ -3,11 +3,9 @@
 - ``ConsoleService``: ``codelists serve`` in a subprocess on a free port of 127.0.0.1, on a
   copy of a SQLite database seeded by ``codelists seed`` with every seed change set except the
   2025-4 reform (which the tests submit and review), with CODELISTS_REQUIRE_APPROVAL=true.
-- Tokens stored as ``codelists token create`` stores them: "A" (admin, the author), "B" (admin and approve,
-  the reviewer), "C" (read only).
+- Tokens stored as ``codelists token create`` stores them: "A" (admin, the author), "B"
+  (admin and approve, the reviewer), "C" (read only).
 - ``axe_script``: axe-core from npm, installed on first use outside the repository.
-
-Also used by bench/console_screenshot.py.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ function offered(who, changeSet) {
     // Four eyes: never on one's own change set (the API would answer 403).
     approve: open && changeSet.status === "planned" && scopes.has("approve") &&
       who.name !== changeSet.author,
-    reject: open && scopes.has("approve"),
+    reject: (open || changeSet.status === "failed") && scopes.has("approve"),
     // Where approval is required a planned change set cannot be published yet (409).
     publish: open && scopes.has("admin") &&
       (changeSet.status !== "planned" || document.body.dataset.requireApproval !== "true"),
@@ -171,14 +171,14 @@ function reviewForm(session, changeSet) {
   if (changeSet.status === "planned" && session.who.name === changeSet.author) {
     notes.push("Du har selv indsendt dette ændringssæt; en anden skal godkende det.");
   }
-  if (!OPEN.has(changeSet.status)) {
+  if (!OPEN.has(changeSet.status) && !buttons.length) {
     notes.push(`Ændringssættet er ${STATUS_WORDS[changeSet.status] ?? changeSet.status}; der er intet at gøre.`);
-  } else if (!buttons.length) {
+  } else if (!buttons.length && !notes.length) {
     notes.push("Din token giver ikke lov til at behandle ændringssættet.");
   }
   const form = h("form", { id: "review", class: "review", novalidate: true },
     notes.map((text) => h("p", { class: "note" }, text)),
-    buttons.length || OPEN.has(changeSet.status)
+    buttons.length
       ? h("div", { class: "field" }, h("label", { for: "comment" }, "Kommentar"),
           h("textarea", { id: "comment", name: "comment", rows: 3, "aria-describedby": "comment-hint" }),
           h("span", { id: "comment-hint", class: "hint" }, "Skal udfyldes, når du afviser."))
