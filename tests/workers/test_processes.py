@@ -51,7 +51,7 @@ def servers(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
         for _ in range(2):
             port = free_port()
             process = subprocess.Popen(
-                codelists("serve", "--port", str(port), env=env, cwd=tmp_path),
+                codelists("serve", "--port", str(port)),
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,
