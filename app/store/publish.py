@@ -159,7 +159,7 @@ async def submit(
             await audit.of_changeset(
                 connection, record.id, author, "changeset.submitted", now, _summary(record)
             )
-            if record.status == "scheduled":
+            if record.status == "scheduled" and not publish:  # else it is published at once
                 await audit.scheduled(connection, record, author, now)
         else:
             record = await _replan(
