@@ -9,6 +9,7 @@ without it these tests fail, they never skip.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,8 @@ from tests.browser.console_server import (
 )
 
 REVIEW = f"/console/changesets/{REFORM_ID}"
+# The review page's screenshot in docs/ is rewritten only when asked (it changes every run).
+UPDATE_SCREENSHOT = os.environ.get("CODELISTS_UPDATE_SCREENSHOT") == "1"
 SCREENSHOT = ROOT / "docs" / "console-review.png"
 
 
@@ -129,7 +132,7 @@ def audit_actions(service: ConsoleService) -> list[tuple[str, str]]:
 
 
 def test_reform_submitted_by_a_is_approved_and_published_by_b(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
+    console_browser: Browser, service: ConsoleService, visitors: list[Visitor], tmp_path: Path
 ) -> None:
     service.submit_reform(author="A")
     b = visit(visitors, console_browser, service)
@@ -152,7 +155,9 @@ def test_reform_submitted_by_a_is_approved_and_published_by_b(
     expect(page.locator(".facts")).to_contain_text("planlagt")
     # Approval is required, so a planned change set cannot be published yet.
     expect(page.get_by_role("button", name="Udgiv")).to_have_count(0)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    shot = SCREENSHOT if UPDATE_SCREENSHOT else tmp_path / "console-review.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes().startswith(b"\x89PNG")
 
     page.get_by_label("Kommentar").fill("Set og godkendt mod IT-nyhedsbrev 38.")
     page.get_by_role("button", name="Godkend").click()
