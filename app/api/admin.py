@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -22,6 +22,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access, review_access
+from app.api.errors import DECIDE, DENIED
 from app.api.params import ServicesDep
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
@@ -172,6 +173,7 @@ class ChangeSetController(Controller):
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
         operation_class=_ChangeSetOperation,
+        raises=DECIDE,
     )
     async def create(
         self,
@@ -204,7 +206,12 @@ class ChangeSetController(Controller):
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
         )
 
-    @get("/", summary="All change sets, newest first; ?status= filters", guards=[review_access])
+    @get(
+        "/",
+        summary="All change sets, newest first; ?status= filters",
+        guards=[review_access],
+        raises=DENIED,
+    )
     async def index(
         self,
         services: ServicesDep,
@@ -215,7 +222,12 @@ class ChangeSetController(Controller):
             records = await changesets.newest_first(connection, limit=limit, status=status)
         return ChangeSetsOut([ChangeSetOut.of(record) for record in records])
 
-    @get("/{changeset_id:str}", summary="One change set with its plan", guards=[review_access])
+    @get(
+        "/{changeset_id:str}",
+        summary="One change set with its plan",
+        guards=[review_access],
+        raises=[*DENIED, NotFoundException],
+    )
     async def detail(self, services: ServicesDep, changeset_id: PathId) -> ChangeSetOut:
         async with services.engine.connect() as connection:
             record = await changesets.get(connection, _well_formed(changeset_id))
@@ -229,6 +241,7 @@ class ChangeSetController(Controller):
         "needs approval, or if it was rejected or failed)",
         status_code=HTTP_200_OK,
         guards=[admin_access],
+        raises=DECIDE,
     )
     async def publish(
         self, request: AnyRequest, services: ServicesDep, changeset_id: PathId

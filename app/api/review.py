@@ -7,12 +7,13 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.admin import ChangeSetOut, _well_formed
 from app.api.auth import admin_access, any_token, approve_access
-from app.api.errors import problem
+from app.api.errors import DECIDE, DENIED, problem
 from app.api.params import ServicesDep
 from app.domain.errors import FieldError, from_msgspec
 from app.store import audit
@@ -74,6 +75,7 @@ class ReviewController(Controller):
     @post(
         "/{changeset_id:str}/approve",
         summary="Approve a planned change set (four eyes)",
+        raises=DECIDE,
         status_code=HTTP_200_OK,
     )
     async def approve(
@@ -98,6 +100,7 @@ class ReviewController(Controller):
     @post(
         "/{changeset_id:str}/reject",
         summary="Reject a change set, with a comment",
+        raises=DECIDE,
         status_code=HTTP_200_OK,
     )
     async def reject(
@@ -120,6 +123,7 @@ class ReviewController(Controller):
     "/v1/admin/whoami",
     tags=["admin"],
     summary="The name and scopes of the token used",
+    raises=[NotAuthorizedException],
     guards=[any_token],
 )
 async def whoami(request: AnyRequest) -> WhoAmI:
@@ -131,6 +135,7 @@ async def whoami(request: AnyRequest) -> WhoAmI:
     "/v1/admin/audit",
     tags=["admin"],
     summary="The audit log, oldest first, by seq",
+    raises=[*DENIED, ValidationException],
     guards=[admin_access],
 )
 async def audit_log(
