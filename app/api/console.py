@@ -56,6 +56,10 @@ _MENU = (
 _MAX_TITLE = 80
 
 AnyRequest = Request[Any, Any, Any]
+# The pages' own query parameters are read by the script, not here; they are declared so that
+# the service's check for parameters an endpoint does not take lets them through. Any text is
+# accepted: a bad date or version is the API's to refuse, and the page shows that answer.
+Text = str | None
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,9 @@ class ConsoleController(Controller):
     include_in_schema = False
 
     @get("/", name="console:lists")
-    async def lists(self, request: AnyRequest, services: ServicesDep) -> Response[bytes] | Redirect:
+    async def lists(
+        self, request: AnyRequest, services: ServicesDep, at: Text = None, version: Text = None
+    ) -> Response[bytes] | Redirect:
         # Pages link to each other by absolute paths, but the canonical address ends in "/".
         # litestar routes both with the slash stripped; the raw path tells them apart.
         if not request.scope.get("raw_path", b"/").endswith(b"/"):
@@ -131,11 +137,18 @@ class ConsoleController(Controller):
         return _page(services, "lists", "Kodelister")
 
     @get("/lists/{key:str}")
-    async def codelist(self, services: ServicesDep, key: FromPath[str]) -> Response[bytes]:
+    async def codelist(
+        self,
+        services: ServicesDep,
+        key: FromPath[str],
+        at: Text = None,
+        version: Text = None,
+        code: Text = None,
+    ) -> Response[bytes]:
         return _page(services, "list", f"Kodeliste {key}")
 
     @get("/changesets")
-    async def changesets(self, services: ServicesDep) -> Response[bytes]:
+    async def changesets(self, services: ServicesDep, status: Text = None) -> Response[bytes]:
         return _page(services, "changesets", "Ændringssæt")
 
     @get("/changesets/{changeset_id:str}")
@@ -145,7 +158,7 @@ class ConsoleController(Controller):
         return _page(services, "changeset", f"Ændringssæt {changeset_id}")
 
     @get("/audit")
-    async def audit(self, services: ServicesDep) -> Response[bytes]:
+    async def audit(self, services: ServicesDep, after: Text = None) -> Response[bytes]:
         return _page(services, "audit", "Revisionslog")
 
     @get("/static/{name:str}")

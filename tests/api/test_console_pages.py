@@ -84,3 +84,16 @@ async def test_scripts_are_modules_that_never_write_markup(client: AppClient) ->
         script = (await client.get(f"/console/static/{name}")).text
         assert "innerHTML" not in script and "eval(" not in script
         assert "document.cookie" not in script and "localStorage" not in script
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/?at=2025-07-01&version=2",
+        "/console/lists/fravaer?at=2025-07-01&version=2&code=59",
+        "/console/changesets?status=planned",
+        "/console/audit?after=10",
+    ],
+)
+async def test_pages_take_the_parameters_their_script_reads(client: AppClient, path: str) -> None:
+    assert (await client.get(path)).status_code == 200
