@@ -83,7 +83,8 @@ def content_hash(document: ChangeSetDocument) -> str:
     return hashlib.sha256(document.canonical_bytes()).hexdigest()
 
 
-async def _lock(connection: AsyncConnection) -> None:
+async def lock_publishes(connection: AsyncConnection) -> None:
+    """Serialise with every other publish, submit and review until ``connection`` commits."""
     # A write that changes nothing still takes PostgreSQL's row lock and SQLite's write lock.
     await connection.execute(
         sa.update(publish_lock)
@@ -118,7 +119,7 @@ async def submit(
     """
     digest = content_hash(document)
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         existing = await changesets.get(connection, document.id)
         if existing is not None and existing.content_hash != digest:
             raise ChangeSetConflict(
@@ -230,7 +231,7 @@ async def publish(
     one when approval is required, and when a list it touches moved on since planning.
     """
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         record = await changesets.get(connection, changeset_id)
         if record is None:
             raise ChangeSetNotFound(changeset_id)
@@ -245,14 +246,19 @@ async def publish(
             )
         if require_approval and record.approved_by is None:
             raise NeedsApproval(record.id)
-        await _publish_planned(connection, record, now)
+        await publish_planned(connection, record, now)
         await audit.published(connection, record, actor, now)
         return record
 
 
-async def _publish_planned(
+async def publish_planned(
     connection: AsyncConnection, record: ChangeSetRecord, now: datetime
 ) -> ChangeSetRecord:
+    """Publish ``record`` in ``connection``'s transaction (the publish lock held).
+
+    Raises ``ChangeSetConflict`` and writes nothing when a list it touches moved on since it
+    was planned.
+    """
     document = await changesets.document_of(connection, record.id)
     states = await current_states(connection, referenced_lists(document))
     moved = sorted(
