@@ -22,8 +22,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access, review_access
+from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED
-from app.api.params import ServicesDep
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
     LIST_KEY_PATTERN,
@@ -178,7 +178,10 @@ class ChangeSetController(Controller):
     async def create(
         self,
         request: AnyRequest,
-        services: ServicesDep,
+        engine: EngineDep,
+        clock: ClockDep,
+        catalog: CatalogDep,
+        review: ReviewDep,
         publish_now: Annotated[
             bool, QueryParameter(name="publish", description="Plan and publish in one go.")
         ] = False,
@@ -192,15 +195,15 @@ class ChangeSetController(Controller):
             )
         document = parse_document(await request.body(), yaml=media_type in YAML_TYPES)
         outcome = await submit(
-            services.engine,
+            engine,
             document,
             author=_author(request),
-            now=services.clock.now(),
+            now=clock.now(),
             publish=publish_now,
-            require_approval=services.settings.require_approval,
+            require_approval=review.require_approval,
         )
         if publish_now:
-            await services.catalog.refresh()
+            await catalog.refresh()
         return Response(
             ChangeSetOut.of(outcome.record),
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
@@ -214,11 +217,11 @@ class ChangeSetController(Controller):
     )
     async def index(
         self,
-        services: ServicesDep,
+        engine: EngineDep,
         status: StatusFilter = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> ChangeSetsOut:
-        async with services.engine.connect() as connection:
+        async with engine.connect() as connection:
             records = await changesets.newest_first(connection, limit=limit, status=status)
         return ChangeSetsOut([ChangeSetOut.of(record) for record in records])
 
@@ -228,8 +231,8 @@ class ChangeSetController(Controller):
         guards=[review_access],
         raises=[*DENIED, NotFoundException],
     )
-    async def detail(self, services: ServicesDep, changeset_id: PathId) -> ChangeSetOut:
-        async with services.engine.connect() as connection:
+    async def detail(self, engine: EngineDep, changeset_id: PathId) -> ChangeSetOut:
+        async with engine.connect() as connection:
             record = await changesets.get(connection, _well_formed(changeset_id))
         if record is None:
             raise ChangeSetNotFound(changeset_id)
@@ -244,16 +247,22 @@ class ChangeSetController(Controller):
         raises=DECIDE,
     )
     async def publish(
-        self, request: AnyRequest, services: ServicesDep, changeset_id: PathId
+        self,
+        request: AnyRequest,
+        engine: EngineDep,
+        clock: ClockDep,
+        catalog: CatalogDep,
+        review: ReviewDep,
+        changeset_id: PathId,
     ) -> PublishedOut:
         record = await publish(
-            services.engine,
+            engine,
             _well_formed(changeset_id),
-            now=services.clock.now(),
+            now=clock.now(),
             actor=_author(request),
-            require_approval=services.settings.require_approval,
+            require_approval=review.require_approval,
         )
-        await services.catalog.refresh()
+        await catalog.refresh()
         return PublishedOut(
             id=record.id, status=record.status, versions=record.versions or {}, seq=record.seq or 0
         )

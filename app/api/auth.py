@@ -20,7 +20,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import Clock
+from app.domain.clock import Clock
 from app.store import tokens
 from app.store.tokens import Principal
 from app.workers.denials import ANONYMOUS, DeniedAccessLog
@@ -42,10 +42,14 @@ def remote_address(connection: AnyConnection) -> str:
 class Authenticator:
     """Finds the principal of a bearer token, remembering answers briefly to spare the database."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, denials: DeniedAccessLog) -> None:
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, denials: DeniedAccessLog, *, public_read: bool
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.denials = denials
+        # CODELISTS_PUBLIC_READ: reads need no token (api.md "Read endpoints").
+        self.public_read = public_read
         self._seen: dict[str, tuple[float, Principal | None]] = {}
         self._touching: set[asyncio.Task[None]] = set()
 
@@ -124,10 +128,12 @@ def requires(*scopes: str, public_if_configured: bool = False) -> Guard:
     accepted = frozenset(scopes)
 
     async def guard(connection: AnyConnection, _: BaseRouteHandler) -> None:
-        services = connection.app.state.services
-        if public_if_configured and services.settings.public_read:
+        # Litestar guards cannot take dependencies: the wiring leaves the one authenticator
+        # under this explicit name in the app's state.
+        authenticator: Authenticator = connection.app.state.authenticator
+        if public_if_configured and authenticator.public_read:
             return
-        await services.auth.check(connection, accepted)
+        await authenticator.check(connection, accepted)
 
     return guard
 

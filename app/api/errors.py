@@ -22,22 +22,27 @@ from litestar.plugins.problem_details import (
 )
 from sqlalchemy.exc import OperationalError
 
-from app.api.subscriptions import SubscriptionNotFound
-from app.catalog import UnknownList, UnknownVersion
-from app.domain.errors import FieldError, InvalidDocument, InvalidRequest, field_error
-from app.reads import BadParameter, UnknownCode
-from app.store.publish import ChangeSetConflict, ChangeSetNotFound, NeedsApproval
+from app.domain.errors import (
+    BadInput,
+    BadParameter,
+    Conflict,
+    FieldError,
+    InvalidDocument,
+    NotFound,
+    Unavailable,
+    field_error,
+)
 
 log = logging.getLogger(__name__)
 
 
-class Conflict(HTTPException):
+class ConflictResponse(HTTPException):
     """Documents a 409 in the OpenAPI schema."""
 
     status_code = 409
 
 
-class Unprocessable(HTTPException):
+class UnprocessableResponse(HTTPException):
     """Documents a 422 in the OpenAPI schema."""
 
     status_code = 422
@@ -45,7 +50,7 @@ class Unprocessable(HTTPException):
 
 # The problems each operation can answer, so the OpenAPI document lists them all.
 DENIED = [NotAuthorizedException, PermissionDeniedException]
-DECIDE = [*DENIED, NotFoundException, Conflict, Unprocessable]
+DECIDE = [*DENIED, NotFoundException, ConflictResponse, UnprocessableResponse]
 
 
 def problem(
@@ -99,23 +104,17 @@ def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     return problem(400, f"Invalid request: {summary}", title="Invalid request", errors=errors)
 
 
-def _from_invalid_document(exc: InvalidDocument) -> ProblemDetailsException:
-    count = len(exc.errors)
-    detail = f"The document has {count} error{'s' if count != 1 else ''}; nothing was stored."
-    return problem(422, detail, title="Invalid change set", errors=exc.errors)
-
-
-def _from_invalid_request(exc: InvalidRequest) -> ProblemDetailsException:
-    detail = "; ".join(f"{e.path or '(body)'}: {e.message}" for e in exc.errors)
-    return problem(
-        400, f"Invalid request body: {detail}", title="Invalid request", errors=exc.errors
-    )
-
-
-def _from_bad_parameter(exc: BadParameter) -> ProblemDetailsException:
-    return problem(
-        400, str(exc), title="Invalid request", errors=[FieldError(exc.parameter, exc.message)]
-    )
+def _from_bad_input(exc: BadInput) -> ProblemDetailsException:
+    if isinstance(exc, InvalidDocument):
+        count = len(exc.errors)
+        detail = f"The document has {count} error{'s' if count != 1 else ''}; nothing was stored."
+    elif isinstance(exc, BadParameter):
+        detail = str(exc.message)
+    else:
+        detail = "Invalid request body: " + "; ".join(
+            f"{e.path or '(body)'}: {e.message}" for e in exc.errors
+        )
+    return problem(exc.status, detail, title=exc.title, errors=exc.errors)
 
 
 def _not_found(exc: Exception) -> ProblemDetailsException:
@@ -124,10 +123,6 @@ def _not_found(exc: Exception) -> ProblemDetailsException:
 
 def _conflict(exc: Exception) -> ProblemDetailsException:
     return problem(409, str(exc))
-
-
-def _needs_approval(exc: Exception) -> ProblemDetailsException:
-    return problem(409, str(exc), title="Needs approval")
 
 
 def _unavailable(exc: Exception) -> ProblemDetailsException:
@@ -144,18 +139,13 @@ def _unexpected(exc: Exception) -> ProblemDetailsException:
     return problem(500, "An unexpected error occurred; it has been logged.")
 
 
+# One entry per kind (app/domain/errors.py); litestar picks the closest base class.
 _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     HTTPException: _from_http_exception,
-    InvalidDocument: _from_invalid_document,
-    InvalidRequest: _from_invalid_request,
-    BadParameter: _from_bad_parameter,
-    UnknownList: _not_found,
-    UnknownVersion: _not_found,
-    UnknownCode: _not_found,
-    ChangeSetNotFound: _not_found,
-    SubscriptionNotFound: _not_found,
-    ChangeSetConflict: _conflict,
-    NeedsApproval: _needs_approval,
+    BadInput: _from_bad_input,
+    NotFound: _not_found,
+    Conflict: _conflict,
+    Unavailable: _unavailable,
     # A connection that cannot be made or was lost, not a wrong query: the client may retry.
     OperationalError: _unavailable,
     ConnectionError: _unavailable,

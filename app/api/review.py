@@ -12,9 +12,9 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.admin import ChangeSetOut, _well_formed
-from app.api.auth import admin_access, any_token, approve_access
+from app.api.auth import Authenticator, admin_access, any_token, approve_access
+from app.api.dependencies import ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED, problem
-from app.api.params import ServicesDep
 from app.domain.errors import FieldError, from_msgspec
 from app.store import audit
 from app.store.audit import AuditEntry
@@ -79,21 +79,27 @@ class ReviewController(Controller):
         status_code=HTTP_200_OK,
     )
     async def approve(
-        self, request: AnyRequest, services: ServicesDep, changeset_id: PathId
+        self,
+        request: AnyRequest,
+        engine: EngineDep,
+        clock: ClockDep,
+        review: ReviewDep,
+        changeset_id: PathId,
     ) -> ChangeSetOut:
         body = await _body(request, ApproveBody)
         approver = _principal(request)
         try:
             record = await approve(
-                services.engine,
+                engine,
                 _well_formed(changeset_id),
                 approver=approver.name,
                 comment=body.comment,
-                now=services.clock.now(),
-                require_approval=services.settings.require_approval,
+                now=clock.now(),
+                require_approval=review.require_approval,
             )
         except FourEyes as exc:
-            await services.auth.refused(request, 403, approver.name)
+            authenticator: Authenticator = request.app.state.authenticator
+            await authenticator.refused(request, 403, approver.name)
             raise problem(403, str(exc), title="Four eyes") from None
         return ChangeSetOut.of(record)
 
@@ -104,17 +110,17 @@ class ReviewController(Controller):
         status_code=HTTP_200_OK,
     )
     async def reject(
-        self, request: AnyRequest, services: ServicesDep, changeset_id: PathId
+        self, request: AnyRequest, engine: EngineDep, clock: ClockDep, changeset_id: PathId
     ) -> ChangeSetOut:
         body = await _body(request, RejectBody)
         if body.comment is None or not body.comment.strip():
             raise _invalid([FieldError("comment", "a comment saying why is required")])
         record = await reject(
-            services.engine,
+            engine,
             _well_formed(changeset_id),
             rejecter=_principal(request).name,
             comment=body.comment,
-            now=services.clock.now(),
+            now=clock.now(),
         )
         return ChangeSetOut.of(record)
 
@@ -139,11 +145,11 @@ async def whoami(request: AnyRequest) -> WhoAmI:
     guards=[admin_access],
 )
 async def audit_log(
-    services: ServicesDep,
+    engine: EngineDep,
     after: Annotated[int, QueryParameter(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> AuditPage:
-    async with services.engine.connect() as connection:
+    async with engine.connect() as connection:
         entries, more = await audit.page(connection, after=after, limit=limit)
     next_after = entries[-1].seq if entries else after
     return AuditPage(entries=entries, next_after=next_after, has_more=more)

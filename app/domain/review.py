@@ -16,6 +16,13 @@ import msgspec
 
 from app.domain.planning import Plan
 
+
+class ReviewPolicy(msgspec.Struct, frozen=True):
+    """How change sets submitted through the API are reviewed (CODELISTS_REQUIRE_APPROVAL)."""
+
+    require_approval: bool = False
+
+
 Status = Literal["planned", "approved", "scheduled", "published", "rejected", "failed"]
 # Statuses in which a change set can still be planned again, approved or scheduled.
 OPEN: frozenset[Status] = frozenset({"planned", "approved", "scheduled", "failed"})

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
+from app.domain.errors import Conflict, NotFound
 from app.domain.planning import (
     ListState,
     Plan,
@@ -33,7 +34,7 @@ from app.domain.values import Value
 from app.store import audit, changesets, subscriptions
 from app.store.bulk import insert_many
 from app.store.changesets import ChangeSetRecord
-from app.store.queries import current_states, last_seq
+from app.store.queries import current_states, last_published_at, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
 
 NOTIFY_CHANNEL = "codelists_published"
@@ -54,7 +55,7 @@ FEED_COLUMNS = (
 _CHUNK = 500
 
 
-class ChangeSetConflict(Exception):
+class ChangeSetConflict(Conflict):
     """The same id with other content, or a plan whose lists moved on since it was made."""
 
 
@@ -68,7 +69,7 @@ class NeedsApproval(ChangeSetConflict):
         )
 
 
-class ChangeSetNotFound(LookupError):
+class ChangeSetNotFound(NotFound):
     def __init__(self, changeset_id: str) -> None:
         super().__init__(f"there is no change set '{changeset_id}'")
 
@@ -83,7 +84,8 @@ def content_hash(document: ChangeSetDocument) -> str:
     return hashlib.sha256(document.canonical_bytes()).hexdigest()
 
 
-async def _lock(connection: AsyncConnection) -> None:
+async def lock_publishes(connection: AsyncConnection) -> None:
+    """Serialise with every other publish, submit and review until ``connection`` commits."""
     # A write that changes nothing still takes PostgreSQL's row lock and SQLite's write lock.
     await connection.execute(
         sa.update(publish_lock)
@@ -118,7 +120,7 @@ async def submit(
     """
     digest = content_hash(document)
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         existing = await changesets.get(connection, document.id)
         if existing is not None and existing.content_hash != digest:
             raise ChangeSetConflict(
@@ -230,7 +232,7 @@ async def publish(
     one when approval is required, and when a list it touches moved on since planning.
     """
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         record = await changesets.get(connection, changeset_id)
         if record is None:
             raise ChangeSetNotFound(changeset_id)
@@ -245,14 +247,19 @@ async def publish(
             )
         if require_approval and record.approved_by is None:
             raise NeedsApproval(record.id)
-        await _publish_planned(connection, record, now)
+        await publish_planned(connection, record, now)
         await audit.published(connection, record, actor, now)
         return record
 
 
-async def _publish_planned(
+async def publish_planned(
     connection: AsyncConnection, record: ChangeSetRecord, now: datetime
 ) -> ChangeSetRecord:
+    """Publish ``record`` in ``connection``'s transaction (the publish lock held).
+
+    Raises ``ChangeSetConflict`` and writes nothing when a list it touches moved on since it
+    was planned.
+    """
     document = await changesets.document_of(connection, record.id)
     states = await current_states(connection, referenced_lists(document))
     moved = sorted(
@@ -288,7 +295,16 @@ async def _write(
     planned: Mapping[str, PlannedList],
     now: datetime,
 ) -> None:
-    """Append the new list versions, value revisions and change-feed entries; mark published."""
+    """Append the new list versions, value revisions and change-feed entries; mark published.
+
+    Runs under the publish lock. ``now`` was read before the lock was granted (and perhaps on
+    another machine's clock), so the publish time is never earlier than the last one: publish
+    times never decrease along a list's versions or the feed's ``seq`` (api.md "Time and
+    validity").
+    """
+    previous = await last_published_at(connection)
+    if previous is not None and previous > now:
+        now = previous.astimezone(now.tzinfo)
     seq = await last_seq(connection)
     list_ids = await _list_ids(connection, sorted(planned))
     published_on = now.date()

@@ -12,7 +12,12 @@ from app.domain.errors import InvalidDocument
 from app.domain.review import settled_status
 from app.store import audit, changesets
 from app.store.changesets import ChangeSetRecord
-from app.store.publish import ChangeSetConflict, ChangeSetNotFound, _lock, _publish_planned
+from app.store.publish import (
+    ChangeSetConflict,
+    ChangeSetNotFound,
+    lock_publishes,
+    publish_planned,
+)
 
 log = logging.getLogger(__name__)
 SCHEDULER = "scheduler"  # the audit actor of a scheduled publish
@@ -46,7 +51,7 @@ async def approve(
     Raises ``ChangeSetNotFound``, ``FourEyes`` (approver is the author) or ``NotPlanned``.
     """
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         record = await changesets.get(connection, changeset_id)
         if record is None:
             raise ChangeSetNotFound(changeset_id)
@@ -79,7 +84,7 @@ async def reject(
     Raises ``ChangeSetNotFound`` or ``NotPlanned`` (already published or rejected).
     """
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         record = await changesets.get(connection, changeset_id)
         if record is None:
             raise ChangeSetNotFound(changeset_id)
@@ -115,20 +120,20 @@ async def _publish_one(
 ) -> ChangeSetRecord | None:
     try:
         async with engine.begin() as connection:
-            await _lock(connection)
+            await lock_publishes(connection)
             record = await changesets.get(connection, changeset_id)
             if record is None or record.status != "scheduled":
                 return None  # another process got there first
             if record.publish_at is None or record.publish_at > now:
                 return None  # re-planned or rescheduled meanwhile
-            await _publish_planned(connection, record, now)
+            await publish_planned(connection, record, now)
             await audit.published(connection, record, SCHEDULER, now)
             return record
     except (ChangeSetConflict, InvalidDocument) as exc:
         reason = str(exc) if isinstance(exc, ChangeSetConflict) else _invalid(exc)
     # The failed attempt wrote nothing (its transaction rolled back); record why, once.
     async with engine.begin() as connection:
-        await _lock(connection)
+        await lock_publishes(connection)
         record = await changesets.get(connection, changeset_id)
         if record is None or record.status != "scheduled":
             return None

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import Clock
+from app.domain.clock import Clock
 from app.store import audit
 
 log = logging.getLogger(__name__)

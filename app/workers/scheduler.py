@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import Clock
+from app.domain.clock import Clock
 from app.store import changesets
 from app.store.review import publish_due
 

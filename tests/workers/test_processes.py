@@ -40,7 +40,7 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def codelists(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from app.cli import main; main()", *args]
+    return [sys.executable, "-c", "from app.cli.main import main; main()", *args]
 
 
 @pytest.fixture
