@@ -25,8 +25,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from app.api.params import ServicesDep
-from app.services import Services
+from app.api.dependencies import ReviewDep
+from app.domain.review import ReviewPolicy
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -90,7 +90,7 @@ def _matches(request: AnyRequest, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") in {etag, "*"} for tag in wanted.split(","))
 
 
-def _page(services: Services, page: str, title: str) -> Response[bytes]:
+def _page(review: ReviewPolicy, page: str, title: str) -> Response[bytes]:
     """The console's one HTML document, titled for ``page``; the script does the rest.
 
     It tells the script whether publishing needs an approval first (api.md "Review, approval
@@ -107,17 +107,13 @@ def _page(services: Services, page: str, title: str) -> Response[bytes]:
         heading=html.escape(title),
         page=page,
         nav=nav,
-        require_approval="true" if _requires_approval(services) else "false",
+        require_approval="true" if review.require_approval else "false",
     ).encode()
     return Response(
         body,
         media_type="text/html",
         headers={**SECURITY_HEADERS, "Cache-Control": _REVALIDATE},
     )
-
-
-def _requires_approval(services: Services) -> bool:
-    return services.settings.require_approval
 
 
 class ConsoleController(Controller):
@@ -128,38 +124,36 @@ class ConsoleController(Controller):
 
     @get("/", name="console:lists")
     async def lists(
-        self, request: AnyRequest, services: ServicesDep, at: Text = None, version: Text = None
+        self, request: AnyRequest, review: ReviewDep, at: Text = None, version: Text = None
     ) -> Response[bytes] | Redirect:
         # Pages link to each other by absolute paths, but the canonical address ends in "/".
         # litestar routes both with the slash stripped; the raw path tells them apart.
         if not request.scope.get("raw_path", b"/").endswith(b"/"):
             return Redirect("/console/", status_code=308)
-        return _page(services, "lists", "Kodelister")
+        return _page(review, "lists", "Kodelister")
 
     @get("/lists/{key:str}")
     async def codelist(
         self,
-        services: ServicesDep,
+        review: ReviewDep,
         key: FromPath[str],
         at: Text = None,
         version: Text = None,
         code: Text = None,
     ) -> Response[bytes]:
-        return _page(services, "list", f"Kodeliste {key}")
+        return _page(review, "list", f"Kodeliste {key}")
 
     @get("/changesets")
-    async def changesets(self, services: ServicesDep, status: Text = None) -> Response[bytes]:
-        return _page(services, "changesets", "Ændringssæt")
+    async def changesets(self, review: ReviewDep, status: Text = None) -> Response[bytes]:
+        return _page(review, "changesets", "Ændringssæt")
 
     @get("/changesets/{changeset_id:str}")
-    async def changeset(
-        self, services: ServicesDep, changeset_id: FromPath[str]
-    ) -> Response[bytes]:
-        return _page(services, "changeset", f"Ændringssæt {changeset_id}")
+    async def changeset(self, review: ReviewDep, changeset_id: FromPath[str]) -> Response[bytes]:
+        return _page(review, "changeset", f"Ændringssæt {changeset_id}")
 
     @get("/audit")
-    async def audit(self, services: ServicesDep, after: Text = None) -> Response[bytes]:
-        return _page(services, "audit", "Revisionslog")
+    async def audit(self, review: ReviewDep, after: Text = None) -> Response[bytes]:
+        return _page(review, "audit", "Revisionslog")
 
     @get("/static/{name:str}")
     async def static(self, request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
