@@ -18,11 +18,11 @@ import html
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from app.api.dependencies import ReviewDep
@@ -59,7 +59,7 @@ AnyRequest = Request[Any, Any, Any]
 # The pages' own query parameters are read by the script, not here; they are declared so that
 # the service's check for parameters an endpoint does not take lets them through. Any text is
 # accepted: a bad date or version is the API's to refuse, and the page shows that answer.
-Text = str | None
+Text = Annotated[str | None, QueryParameter(required=False)]
 
 
 @dataclass(frozen=True)
