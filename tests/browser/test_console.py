@@ -192,6 +192,10 @@ def test_reform_submitted_by_a_is_approved_and_published_by_b(
             log.get_by_role("row").filter(has_text=action).filter(has_text=actor)
         ).not_to_have_count(0)
     assert ("B", "changeset.approved") in audit_actions(service)
+    page = b.open("/console/audit?after=0")  # from the beginning: the seed's entries
+    first = page.get_by_role("table", name="Revisionslog").get_by_role("row").nth(1)
+    expect(first).to_contain_text("changeset.submitted")
+    expect(first.get_by_role("rowheader")).to_have_text("1")
 
 
 def test_the_author_cannot_approve_and_a_forced_approval_shows_the_403(
