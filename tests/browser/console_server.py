@@ -110,7 +110,11 @@ class ConsoleService:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     settings: dict[str, str] = field(default_factory=dict)
-    log: str = ""  # what the server wrote on stderr, read when it stops
+    log: str = ""  # everything the server wrote (its access log too), read when it stops
+
+    @property
+    def _log_file(self) -> Path:
+        return self.directory / "serve.log"
 
     @property
     def url(self) -> str:
@@ -130,14 +134,14 @@ class ConsoleService:
             [CODELISTS, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env,
             cwd=self.directory,  # its generated key file stays in the test's directory
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self._log_file.open("wb"),  # a file, not a pipe: a full pipe would block it
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                stderr = self.process.stderr.read() if self.process.stderr else b""
-                raise RuntimeError(f"codelists serve exited: {stderr!r}")
+                output = self._log_file.read_text(errors="replace")
+                raise RuntimeError(f"codelists serve exited: {output}")
             try:
                 if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
                     return self
@@ -153,11 +157,11 @@ class ConsoleService:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            _, stderr = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, stderr = self.process.communicate(timeout=5)
-        self.log = stderr.decode(errors="replace")
+            self.process.wait(timeout=5)
+        self.log = self._log_file.read_text(errors="replace")
         self.process = None
 
     def api(self, name: str) -> httpx.Client:
