@@ -315,8 +315,23 @@ def test_signed_in_pages_ask_for_a_token_and_security_headers_are_strict(
         assert "unsafe-inline" not in policy
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
-    # A wrong token is refused and forgotten.
+    # Keyboard: the first Tab reaches the skip link, which leads into the main content; the
+    # sign-in form is reached and sent by keyboard alone.
     page = visitor.open("/console/audit")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Gå til indhold")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+    page.get_by_label("Token").focus()
+    page.keyboard.type(service.tokens["B"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Log ud")).to_be_focused()
+    expect(page.get_by_role("table", name="Revisionslog")).to_be_visible()
+    page.get_by_role("button", name="Log ud").press("Enter")
+    expect(page.get_by_label("Token")).to_be_focused()
+    assert page.evaluate("() => sessionStorage.length") == 0
+
+    # A wrong token is refused and forgotten.
     page.get_by_label("Token").fill("cl_not-a-token")
     page.get_by_role("button", name="Log ind").click()
     expect(page.get_by_role("alert")).to_contain_text("log ind igen")
