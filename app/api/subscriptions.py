@@ -13,12 +13,14 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.api.auth import admin_access
-from app.api.dependencies import CatalogDep, ClockDep, EngineDep, SecretsDep
+from app.api.dependencies import CatalogDep, ClockDep, EngineDep, NetworksDep, SecretsDep
+from app.domain.destinations import Network
 from app.domain.documents import ListKey
-from app.domain.errors import FieldError, InvalidRequest, NotFound
+from app.domain.errors import FieldError, InvalidRequest, InvalidSubscription, NotFound
 from app.store import audit, subscriptions
 from app.store.secrets import new_secret
 from app.store.subscriptions import DeliveryStatus, Subscription
+from app.workers.destinations import destination_problem
 
 PathId = FromPath[str]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -45,13 +47,8 @@ class SubscriptionOut(msgspec.Struct, kw_only=True):
 
     @classmethod
     def of(cls, record: Subscription) -> SubscriptionOut:
-        return cls(
-            id=record.id,
-            url=record.url,
-            lists=record.lists,
-            created_at=record.created_at,
-            active=record.active,
-        )
+        """The stored subscription without its (encrypted) secret."""
+        return msgspec.convert(record, cls, from_attributes=True)
 
 
 class SubscriptionsOut(msgspec.Struct):
@@ -78,18 +75,18 @@ class SubscriptionNotFound(NotFound):
         super().__init__(f"there is no subscription '{subscription_id}'")
 
 
-def _check(body: NewSubscription, known_lists: set[str]) -> None:
-    errors = []
-    parts = urlsplit(body.url)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or any(ord(char) < 0x21 or ord(char) == 0x7F for char in body.url)
-    ):
-        errors.append(FieldError("url", "must be an absolute http:// or https:// URL"))
-    for index, key in enumerate(body.lists or []):
-        if key not in known_lists:
-            errors.append(FieldError(f"lists[{index}]", f"list '{key}' does not exist"))
+async def _check(
+    body: NewSubscription, known_lists: set[str], allowed: tuple[Network, ...]
+) -> None:
+    """InvalidSubscription (422) for a URL that may not be used, InvalidRequest for lists."""
+    problem = await destination_problem(body.url, allowed)
+    if problem:
+        raise InvalidSubscription([FieldError("url", problem)])
+    errors = [
+        FieldError(f"lists[{index}]", f"list '{key}' does not exist")
+        for index, key in enumerate(body.lists or [])
+        if key not in known_lists
+    ]
     if errors:
         raise InvalidRequest(errors)
 
@@ -118,9 +115,10 @@ class SubscriptionController(Controller):
         clock: ClockDep,
         catalog: CatalogDep,
         secrets: SecretsDep,
+        webhook_networks: NetworksDep,
         data: JSONBody[NewSubscription],
     ) -> CreatedSubscription:
-        _check(data, set(catalog.latest))
+        await _check(data, set(catalog.latest), webhook_networks)
         secret = new_secret()
         async with engine.begin() as connection:
             record = await subscriptions.create(
@@ -154,21 +152,7 @@ class SubscriptionController(Controller):
             if await subscriptions.get(connection, subscription_id) is None:
                 raise SubscriptionNotFound(subscription_id)
             records = await subscriptions.deliveries_of(connection, subscription_id)
-        return DeliveriesOut(
-            [
-                DeliveryOut(
-                    id=r.id,
-                    first_seq=r.first_seq,
-                    last_seq=r.last_seq,
-                    attempts=r.attempts,
-                    status=r.status,
-                    last_error=r.last_error,
-                    next_attempt_at=r.next_attempt_at,
-                    delivered_at=r.delivered_at,
-                )
-                for r in records
-            ]
-        )
+        return DeliveriesOut(msgspec.convert(records, list[DeliveryOut], from_attributes=True))
 
     @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
     async def end(

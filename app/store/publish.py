@@ -106,6 +106,7 @@ async def submit(
     now: datetime,
     publish: bool,
     require_approval: bool = False,
+    document_bytes: int | None = None,
 ) -> Outcome:
     """Plan and store a change set, and publish it too when ``publish`` is set.
 
@@ -117,6 +118,8 @@ async def submit(
     content is a conflict. With ``require_approval`` (the API under CODELISTS_REQUIRE_APPROVAL;
     the command line never) ``publish`` of an unapproved change set raises ``NeedsApproval``
     and nothing is stored. Raises ``InvalidDocument`` with every rule error; nothing is stored.
+    ``document_bytes`` is the size of the document as received, for its limit (None: not
+    checked).
     """
     digest = content_hash(document)
     async with engine.begin() as connection:
@@ -130,7 +133,7 @@ async def submit(
             return Outcome(existing, created=False)
 
         states = await current_states(connection, referenced_lists(document))
-        planned = plan_changeset(document, states)
+        planned = plan_changeset(document, states, document_bytes=document_bytes)
         plan = plan_document(planned)
         base_versions = _base_versions(document, states)
         publish_at = document.publish_at if isinstance(document.publish_at, datetime) else None
@@ -394,11 +397,13 @@ class Preview:
     same_content: bool
 
 
-async def plan_only(engine: AsyncEngine, document: ChangeSetDocument) -> Preview:
+async def plan_only(
+    engine: AsyncEngine, document: ChangeSetDocument, *, document_bytes: int | None = None
+) -> Preview:
     """What publishing ``document`` now would change; stores nothing."""
     async with engine.connect() as connection:
         stored = await changesets.get(connection, document.id)
         states = await current_states(connection, referenced_lists(document))
-    plan = plan_document(plan_changeset(document, states))
+    plan = plan_document(plan_changeset(document, states, document_bytes=document_bytes))
     same = stored is not None and stored.content_hash == content_hash(document)
     return Preview(plan, stored, same)
