@@ -12,7 +12,6 @@ All keys together are capped too, so memory stays bounded however many addresses
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.clock import Clock
 from app.store import audit
+from app.workers.outage import Outage
 
-log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60.0
 _KINDS_PER_ADDRESS = 20
 _KINDS_IN_ALL = 10_000
@@ -49,6 +48,7 @@ class DeniedAccessLog:
         self.clock = clock
         self._pending: dict[tuple[str, str, str, int], _Pending] = {}
         self._kinds: dict[str, int] = {}
+        self._outage = Outage("database for the audit log of refused requests")
 
     async def record(
         self, *, method: str, path: str, status: int, address: str, actor: str = ANONYMOUS
@@ -126,8 +126,10 @@ class DeniedAccessLog:
                     now=at,
                     detail=detail,
                 )
-        except Exception:  # a refusal is still refused when the log cannot be written
-            log.exception("could not record a refused request in the audit log")
+        except Exception as exc:  # noqa: BLE001 - a refusal is refused even when it cannot be logged
+            self._outage.started(exc)
+        else:
+            self._outage.ended()
 
     async def run(self, every: float = 5.0) -> None:
         """Write the counts of finished windows every ``every`` seconds, until cancelled."""

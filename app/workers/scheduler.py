@@ -11,7 +11,6 @@ scheduling": within 5 seconds of its time).
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.clock import Clock
 from app.store import changesets
 from app.store.review import publish_due
+from app.workers.outage import Outage
 
-log = logging.getLogger(__name__)
 _MIN_SLEEP = 0.05
 
 
@@ -42,16 +41,22 @@ class Scheduler:
         self.poll_seconds = poll_seconds
 
     async def run(self) -> None:
-        """Run until cancelled; a failing database is logged and tried again."""
+        """Run until cancelled; a database outage is logged once when it starts and once when
+        it ends (``Outage``), and retried with back-off up to 30 s."""
+        outage = Outage("database for scheduled publication")
+        failures = 0
         while True:
             try:
                 await self.run_once()
                 delay = await self._until_next()
+                outage.ended()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("could not look for scheduled change sets; will retry")
-                delay = self.poll_seconds
+            except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                outage.started(exc)
+                failures += 1
+                delay = min(30.0, self.poll_seconds * 2.0**failures)
             await asyncio.sleep(delay)
 
     async def run_once(self) -> int:
