@@ -14,6 +14,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
 from app.api.codelists import CodeListController, validate_many
+from app.api.components import ComponentController
 from app.api.errors import problem_details_plugin
 from app.api.service import docs, live, ready
 from app.api.subscriptions import SubscriptionController
@@ -45,6 +46,7 @@ def create_litestar(services: Services) -> Litestar:
             ready,
             docs,
             PrometheusController,
+            ComponentController,
         ],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         plugins=[problem_details_plugin()],
