@@ -107,6 +107,18 @@ export class CodelistSelect extends HTMLElement {
   set name(name) {
     this.setAttribute('name', name);
   }
+  get disabled() {
+    return this.hasAttribute('disabled');
+  }
+  set disabled(on) {
+    this.toggleAttribute('disabled', !!on);
+  }
+  get required() {
+    return this.hasAttribute('required');
+  }
+  set required(on) {
+    this.toggleAttribute('required', !!on);
+  }
   get type() {
     return 'select-one';
   }

@@ -254,9 +254,17 @@ def test_events_and_form_reset(page: Page, service: Service, front: FrontEnd) ->
     assert page.eval_on_selector(
         "#a", "(e) => [e.value, e.select.value, new FormData(e.form).get('gruppe')]"
     ) == [stored, stored, stored]
+    # keyboard: the label's click focuses the <select>, arrow keys choose
+    page.evaluate("window.seen = []")
+    page.click("label[for=a]")
+    assert page.evaluate("document.activeElement === document.querySelector('#a').select")
+    page.keyboard.press("ArrowDown")
+    assert page.eval_on_selector("#a", "(e) => e.value") == codes[1]
+    assert ["change", "a", codes[1]] in page.evaluate("window.seen")
+    page.eval_on_selector("#a", "(e) => e.form.reset()")
     # script sets the value like a <select>'s; disabled leaves the form data
     page.eval_on_selector("#a", f"(e) => {{ e.value = '{chosen}'; e.disabled = true; }}")
-    page.eval_on_selector("#a", "(e) => e.setAttribute('disabled', '')")
+    assert page.get_attribute("#a", "disabled") == ""
     assert page.eval_on_selector(
         "#a", "(e) => [e.select.value, e.select.disabled, new FormData(e.form).has('gruppe')]"
     ) == [chosen, True, False]
