@@ -36,6 +36,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 ]
 # 10 elements over 4 lists, with stored values (one retired) as an edit form has them.
 ELEMENTS = [

@@ -142,12 +142,15 @@ _PAGE = """<!doctype html>
   <script type="module">
     const form = document.getElementById('demo');
     const elements = () => form.querySelectorAll('codelist-select');
-    document.getElementById('at').addEventListener('change', (event) => {
+    const date = document.getElementById('at');
+    const evaluate = () => {
       for (const element of elements()) {
-        if (event.target.value) element.setAttribute('at', event.target.value);
+        if (date.value) element.setAttribute('at', date.value);
         else element.removeAttribute('at');
       }
-    });
+    };
+    date.addEventListener('input', evaluate);
+    date.addEventListener('change', evaluate);
     form.addEventListener('reset', () => {
       for (const element of elements()) element.removeAttribute('at');
     });

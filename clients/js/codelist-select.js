@@ -212,7 +212,7 @@ export class CodelistSelect extends HTMLElement {
       box.autocomplete = 'off';
       box.setAttribute('aria-controls', this.#select.id);
       box.addEventListener('keydown', (event) => event.key === 'ArrowDown' && this.#select.focus());
-      this.insertBefore(box, this.#select);
+      this.#select.before(box);
     } else if (!this.hasAttribute('filter') && this.#box) {
       this.#box.remove();
       this.#box = null;

@@ -31,14 +31,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 ]
 AXE_VERSION = "4.14.1"
 AXE_DIR = Path(os.environ.get("CODELISTS_AXE_DIR", Path.home() / ".cache/codelists-tests/axe"))
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium, for one test module: Playwright's sync API holds an asyncio loop in this
+    thread while it runs, which the asyncio tests of other modules must not find there."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}: apt-get install chromium "
