@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import Settings
+from app.server.settings import Settings
 from app.store.tables import metadata
 
 config = context.config

@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import msgspec
 
-from app.clock import Clock
+from app.domain.clock import Clock
 from app.domain.documents import parse_document
 from app.store.database import create_engine
 from app.store.publish import submit

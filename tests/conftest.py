@@ -1,7 +1,9 @@
 """Test fixtures: a real database per test (SQLite file or PostgreSQL database), migrated by alembic.
 
 Each database kind is migrated once per run into a template (a file, or a PostgreSQL template
-database) and every test gets a fresh copy. PostgreSQL must be reachable: when it is not, the
+database), and once more migrated *and seeded*; every test gets a fresh copy of the one it needs
+(the seeded one when it asks for ``seeded``, ``client`` or ``admin``), so the seed is published
+twice per run rather than once per test. PostgreSQL must be reachable: when it is not, the
 PostgreSQL tests fail rather than skip, so a green run always means both databases were tested.
 """
 
@@ -24,10 +26,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.asgi import create_app
-from app.clock import Clock
-from app.config import Settings
-from app.services import Services
+from app.domain.clock import Clock
+from app.server.app import create_app
+from app.server.settings import Settings
+from app.server.wiring import Services
 from app.store.database import create_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +89,25 @@ def _run_apart(work: Any) -> None:
         pool.submit(asyncio.run, work).result()
 
 
+# The instant the seeded templates were published at (the ``clock`` fixture's default).
+SEEDED_AT = datetime(2026, 11, 27, 12, 0, tzinfo=ZONE)
+# Fixtures that stand on the seeded database: a test asking for one gets the seeded template.
+_SEEDED_FIXTURES = frozenset({"seeded", "client", "admin"})
+
+
+async def _migrate_and_seed(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        await publish_seed(engine, FixedClock(SEEDED_AT))
+    finally:
+        await engine.dispose()
+
+
+def _postgres_url(name: str) -> str:
+    return "postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "codelists.db"
@@ -95,23 +116,46 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sqlite_seeded_template(sqlite_template: Path) -> Path:
+    path = sqlite_template.with_name("seeded.db")
+    shutil.copyfile(sqlite_template, path)
+    _run_apart(_migrate_and_seed(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     name = f"codelists_template_{uuid.uuid4().hex[:8]}"
     _run_apart(_admin(f'CREATE DATABASE "{name}"'))
-    _run_apart(_migrate("postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")))
+    _run_apart(_migrate(_postgres_url(name)))
+    yield name
+    _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_seeded_template(postgres_template: str) -> Iterator[str]:
+    name = f"{postgres_template}_seeded"
+    _run_apart(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    _run_apart(_migrate_and_seed(_postgres_url(name)))
     yield name
     _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database of each kind."""
+    """A fresh, migrated database of each kind; seeded when the test stands on the seed."""
+    seeded = not _SEEDED_FIXTURES.isdisjoint(request.fixturenames)
     if request.param == "sqlite":
         path = tmp_path / "codelists.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        template_path = request.getfixturevalue(
+            "sqlite_seeded_template" if seeded else "sqlite_template"
+        )
+        shutil.copyfile(template_path, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template")
+    template = request.getfixturevalue(
+        "postgres_seeded_template" if seeded else "postgres_template"
+    )
     name = f"codelists_test_{uuid.uuid4().hex[:12]}"
     await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
@@ -129,7 +173,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 11, 27, 12, 0, tzinfo=ZONE))
+    return FixedClock(SEEDED_AT)
 
 
 async def publish_seed(engine: AsyncEngine, clock: Clock, directory: Path = SEED) -> None:
@@ -142,8 +186,8 @@ async def publish_seed(engine: AsyncEngine, clock: Clock, directory: Path = SEED
 
 
 @pytest.fixture
-async def seeded(engine: AsyncEngine, clock: FixedClock) -> AsyncEngine:
-    await publish_seed(engine, clock)
+async def seeded(engine: AsyncEngine) -> AsyncEngine:
+    """The engine on a copy of the seeded template (published at ``SEEDED_AT``)."""
     return engine
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from app.cli.main import main
 from tests.conftest import SEED, _admin, _asyncpg_url, _run_apart
 
 

@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access
-from app.api.params import ServicesDep
+from app.api.dependencies import CatalogDep, ClockDep, EngineDep
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
     LIST_KEY_PATTERN,
@@ -151,7 +151,9 @@ class ChangeSetController(Controller):
     async def create(
         self,
         request: AnyRequest,
-        services: ServicesDep,
+        engine: EngineDep,
+        clock: ClockDep,
+        catalog: CatalogDep,
         publish_now: Annotated[
             bool, QueryParameter(name="publish", description="Plan and publish in one go.")
         ] = False,
@@ -165,14 +167,14 @@ class ChangeSetController(Controller):
             )
         document = parse_document(await request.body(), yaml=media_type in YAML_TYPES)
         outcome = await submit(
-            services.engine,
+            engine,
             document,
             author=_author(request),
-            now=services.clock.now(),
+            now=clock.now(),
             publish=publish_now,
         )
         if publish_now:
-            await services.catalog.refresh()
+            await catalog.refresh()
         return Response(
             ChangeSetOut.of(outcome.record),
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
@@ -181,16 +183,16 @@ class ChangeSetController(Controller):
     @get("/", summary="All change sets, newest first")
     async def index(
         self,
-        services: ServicesDep,
+        engine: EngineDep,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> ChangeSetsOut:
-        async with services.engine.connect() as connection:
+        async with engine.connect() as connection:
             records = await changesets.newest_first(connection, limit=limit)
         return ChangeSetsOut([ChangeSetOut.of(record) for record in records])
 
     @get("/{changeset_id:str}", summary="One change set with its plan")
-    async def detail(self, services: ServicesDep, changeset_id: PathId) -> ChangeSetOut:
-        async with services.engine.connect() as connection:
+    async def detail(self, engine: EngineDep, changeset_id: PathId) -> ChangeSetOut:
+        async with engine.connect() as connection:
             record = await changesets.get(connection, _well_formed(changeset_id))
         if record is None:
             raise ChangeSetNotFound(changeset_id)
@@ -201,11 +203,11 @@ class ChangeSetController(Controller):
         summary="Publish a planned change set (409 if its lists moved on since planning)",
         status_code=HTTP_200_OK,
     )
-    async def publish(self, services: ServicesDep, changeset_id: PathId) -> PublishedOut:
-        record = await publish(
-            services.engine, _well_formed(changeset_id), now=services.clock.now()
-        )
-        await services.catalog.refresh()
+    async def publish(
+        self, engine: EngineDep, clock: ClockDep, catalog: CatalogDep, changeset_id: PathId
+    ) -> PublishedOut:
+        record = await publish(engine, _well_formed(changeset_id), now=clock.now())
+        await catalog.refresh()
         return PublishedOut(
             id=record.id, status=record.status, versions=record.versions or {}, seq=record.seq or 0
         )

@@ -22,8 +22,10 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Corouti
 class Authenticator:
     """Finds the owner of a bearer token, remembering answers briefly to spare the database."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, public_read: bool) -> None:
         self.engine = engine
+        # CODELISTS_PUBLIC_READ: reads need no token (api.md "Read endpoints").
+        self.public_read = public_read
         self._seen: dict[str, tuple[float, TokenOwner | None]] = {}
 
     async def owner(self, connection: ASGIConnection[Any, Any, Any, Any]) -> TokenOwner | None:
@@ -63,10 +65,12 @@ def requires(*scopes: str, public_if_configured: bool = False) -> Guard:
     accepted = frozenset(scopes)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        services = connection.app.state.services
-        if public_if_configured and services.settings.public_read:
+        # Litestar guards cannot take dependencies: the wiring leaves the one authenticator
+        # under this explicit name in the app's state.
+        authenticator: Authenticator = connection.app.state.authenticator
+        if public_if_configured and authenticator.public_read:
             return
-        await services.auth.check(connection, accepted)
+        await authenticator.check(connection, accepted)
 
     return guard
 

@@ -16,11 +16,16 @@ from litestar.plugins.problem_details import (
 )
 from sqlalchemy.exc import OperationalError
 
-from app.api.subscriptions import SubscriptionNotFound
-from app.catalog import UnknownList, UnknownVersion
-from app.domain.errors import FieldError, InvalidDocument, InvalidRequest, field_error
-from app.reads import BadParameter, UnknownCode
-from app.store.publish import ChangeSetConflict, ChangeSetNotFound
+from app.domain.errors import (
+    BadInput,
+    BadParameter,
+    Conflict,
+    FieldError,
+    InvalidDocument,
+    NotFound,
+    Unavailable,
+    field_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +81,17 @@ def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     return problem(400, f"Invalid request: {summary}", title="Invalid request", errors=errors)
 
 
-def _from_invalid_document(exc: InvalidDocument) -> ProblemDetailsException:
-    count = len(exc.errors)
-    detail = f"The document has {count} error{'s' if count != 1 else ''}; nothing was stored."
-    return problem(422, detail, title="Invalid change set", errors=exc.errors)
-
-
-def _from_invalid_request(exc: InvalidRequest) -> ProblemDetailsException:
-    detail = "; ".join(f"{e.path or '(body)'}: {e.message}" for e in exc.errors)
-    return problem(
-        400, f"Invalid request body: {detail}", title="Invalid request", errors=exc.errors
-    )
-
-
-def _from_bad_parameter(exc: BadParameter) -> ProblemDetailsException:
-    return problem(
-        400, str(exc), title="Invalid request", errors=[FieldError(exc.parameter, exc.message)]
-    )
+def _from_bad_input(exc: BadInput) -> ProblemDetailsException:
+    if isinstance(exc, InvalidDocument):
+        count = len(exc.errors)
+        detail = f"The document has {count} error{'s' if count != 1 else ''}; nothing was stored."
+    elif isinstance(exc, BadParameter):
+        detail = str(exc.message)
+    else:
+        detail = "Invalid request body: " + "; ".join(
+            f"{e.path or '(body)'}: {e.message}" for e in exc.errors
+        )
+    return problem(exc.status, detail, title=exc.title, errors=exc.errors)
 
 
 def _not_found(exc: Exception) -> ProblemDetailsException:
@@ -117,17 +116,13 @@ def _unexpected(exc: Exception) -> ProblemDetailsException:
     return problem(500, "An unexpected error occurred; it has been logged.")
 
 
+# One entry per kind (app/domain/errors.py); litestar picks the closest base class.
 _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     HTTPException: _from_http_exception,
-    InvalidDocument: _from_invalid_document,
-    InvalidRequest: _from_invalid_request,
-    BadParameter: _from_bad_parameter,
-    UnknownList: _not_found,
-    UnknownVersion: _not_found,
-    UnknownCode: _not_found,
-    ChangeSetNotFound: _not_found,
-    SubscriptionNotFound: _not_found,
-    ChangeSetConflict: _conflict,
+    BadInput: _from_bad_input,
+    NotFound: _not_found,
+    Conflict: _conflict,
+    Unavailable: _unavailable,
     # A connection that cannot be made or was lost, not a wrong query: the client may retry.
     OperationalError: _unavailable,
     ConnectionError: _unavailable,

@@ -1,21 +1,27 @@
-"""Query parameters shared by the read endpoints, and the route decorator for cacheable reads."""
+"""Query parameters shared by the read endpoints, and the one read-handler helper.
+
+Every one-list read takes the list key, ``at`` and ``version`` (api.md "Time and validity") and
+is answered through the answer cache; ``ListRead`` bundles the three with the request, so a
+read handler is one line: ``return await read.serve(reads.options)``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import route
+from litestar import Request, route
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
-from app.services import Services
+from app.api.dependencies import AnswersDep
+from app.http.answer import Answer
+from app.http.raw import RawResponse
+from app.reads.answers import ReadQuery
 
-# The process's services, injected into every handler that needs them.
-ServicesDep = NamedDependency[Services]
 PathKey = FromPath[str]
 PathCode = FromPath[str]
 
@@ -35,12 +41,59 @@ Version = Annotated[
 Code = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 
 
-def read_route(path: str, answer: type[Any], summary: str) -> Callable[[Any], Any]:
+class ListRead:
+    """One read of one list, ready to be answered from the answer cache.
+
+    ``serve(build)`` answers with the cached answer for this request (same publish generation,
+    day, path and query) or builds one with ``build(ReadQuery)`` for today and caches it.
+    """
+
+    __slots__ = ("answers", "at", "key", "scope", "version")
+
+    def __init__(
+        self, scope: Any, answers: AnswersDep, key: str, at: date | None, version: int | None
+    ) -> None:
+        self.scope = scope
+        self.answers = answers
+        self.key = key
+        self.at = at
+        self.version = version
+
+    async def serve(self, build: Callable[[ReadQuery], Awaitable[Answer]]) -> RawResponse:
+        def query(today: date) -> Awaitable[Answer]:
+            return build(ReadQuery(self.key, today, self.at, self.version))
+
+        return await self.answers.serve(self.scope, query)
+
+
+ListReadDep = NamedDependency[ListRead]  # "read"
+
+
+async def provide_list_read(
+    request: Request[Any, Any, Any],
+    answers: AnswersDep,
+    key: PathKey,
+    at: At = None,
+    version: Version = None,
+) -> ListRead:
+    """The ``read`` dependency of every ``/v1/codelists/{key}/...`` read handler."""
+    return ListRead(request.scope, answers, key, at, version)
+
+
+async def provide_list_read_at(
+    request: Request[Any, Any, Any], answers: AnswersDep, key: PathKey, at: At = None
+) -> ListRead:
+    """The ``read`` dependency of a read that takes no ``version`` (``diff``: from/to)."""
+    return ListRead(request.scope, answers, key, at, None)
+
+
+def read_route(path: str, answer: type[Any], summary: str, **options: Any) -> Callable[[Any], Any]:
     """A GET and HEAD route whose 200 answer is ``answer``, served with cache headers."""
     return route(
         path,
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         summary=summary,
+        **options,
         responses={
             200: ResponseSpec(data_container=answer, description="OK"),
             304: ResponseSpec(None, description="Not modified (If-None-Match/If-Modified-Since)"),

@@ -10,8 +10,8 @@ from litestar.enums import MediaType
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Response
 
+from app.api.dependencies import EngineDep
 from app.api.errors import problem
-from app.api.params import ServicesDep
 from app.store.database import current_revision, head_revision
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -29,10 +29,10 @@ async def live() -> Response[Health]:
 
 
 @get("/health/ready", tags=["service"], summary="Database reachable and migrations at head")
-async def ready(services: ServicesDep) -> Response[Health]:
+async def ready(engine: EngineDep) -> Response[Health]:
     head = head_revision()
     try:
-        async with services.engine.connect() as connection:
+        async with engine.connect() as connection:
             revision = await current_revision(connection)
     except Exception as exc:  # noqa: BLE001 - whatever fails, the answer is "not ready"
         raise problem(503, f"The database is not reachable: {type(exc).__name__}") from None

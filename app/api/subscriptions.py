@@ -13,12 +13,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.api.auth import admin_access
-from app.api.params import ServicesDep
+from app.api.dependencies import CatalogDep, ClockDep, EngineDep, SecretsDep
 from app.domain.documents import ListKey
-from app.domain.errors import FieldError, InvalidRequest
+from app.domain.errors import FieldError, InvalidRequest, NotFound
 from app.store import subscriptions
+from app.store.secrets import new_secret
 from app.store.subscriptions import DeliveryStatus, Subscription
-from app.sync.secrets import new_secret
 
 PathId = FromPath[str]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -73,7 +73,7 @@ class DeliveriesOut(msgspec.Struct):
     deliveries: list[DeliveryOut]
 
 
-class SubscriptionNotFound(LookupError):
+class SubscriptionNotFound(NotFound):
     def __init__(self, subscription_id: str) -> None:
         super().__init__(f"there is no subscription '{subscription_id}'")
 
@@ -101,31 +101,36 @@ class SubscriptionController(Controller):
 
     @post("/", summary="Subscribe a URL to signed webhooks", status_code=HTTP_201_CREATED)
     async def create(
-        self, services: ServicesDep, data: JSONBody[NewSubscription]
+        self,
+        engine: EngineDep,
+        clock: ClockDep,
+        catalog: CatalogDep,
+        secrets: SecretsDep,
+        data: JSONBody[NewSubscription],
     ) -> CreatedSubscription:
-        _check(data, set(services.catalog.latest))
+        _check(data, set(catalog.latest))
         secret = new_secret()
-        async with services.engine.begin() as connection:
+        async with engine.begin() as connection:
             record = await subscriptions.create(
                 connection,
                 url=data.url,
                 lists=sorted(set(data.lists)) if data.lists else None,
-                sealed=services.secrets.seal(secret),
-                now=services.clock.now(),
+                sealed=secrets.seal(secret),
+                now=clock.now(),
             )
         return CreatedSubscription(id=record.id, url=record.url, secret=secret, lists=record.lists)
 
     @get("/", summary="Active subscriptions (without their secrets)")
-    async def index(self, services: ServicesDep) -> SubscriptionsOut:
-        async with services.engine.connect() as connection:
+    async def index(self, engine: EngineDep) -> SubscriptionsOut:
+        async with engine.connect() as connection:
             records = await subscriptions.all_active(connection)
         return SubscriptionsOut([SubscriptionOut.of(record) for record in records])
 
     @get("/{subscription_id:str}/deliveries", summary="The delivery log of a subscription")
-    async def deliveries(self, services: ServicesDep, subscription_id: PathId) -> DeliveriesOut:
+    async def deliveries(self, engine: EngineDep, subscription_id: PathId) -> DeliveriesOut:
         if not _UUID.match(subscription_id):  # not looked up: see app/api/admin.py
             raise SubscriptionNotFound(subscription_id)
-        async with services.engine.connect() as connection:
+        async with engine.connect() as connection:
             if await subscriptions.get(connection, subscription_id) is None:
                 raise SubscriptionNotFound(subscription_id)
             records = await subscriptions.deliveries_of(connection, subscription_id)
@@ -146,10 +151,10 @@ class SubscriptionController(Controller):
         )
 
     @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
-    async def end(self, services: ServicesDep, subscription_id: PathId) -> Response[None]:
+    async def end(self, engine: EngineDep, subscription_id: PathId) -> Response[None]:
         if not _UUID.match(subscription_id):
             raise SubscriptionNotFound(subscription_id)
-        async with services.engine.begin() as connection:
+        async with engine.begin() as connection:
             if not await subscriptions.deactivate(connection, subscription_id):
                 raise SubscriptionNotFound(subscription_id)
         return Response(None, status_code=204)

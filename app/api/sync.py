@@ -13,11 +13,11 @@ from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 
 from app.api.auth import sync_access
-from app.api.params import ServicesDep
+from app.api.dependencies import AnswersDep, CatalogDep, EngineDep
 from app.domain.documents import LIST_KEY_PATTERN
 from app.http.answer import Answer
 from app.http.raw import RawResponse
-from app.reads import EPOCH
+from app.reads.answers import EPOCH
 from app.store import feed
 from app.store.export import Export, export, to_csv
 from app.store.feed import Change
@@ -35,7 +35,8 @@ class ChangesOut(msgspec.Struct, kw_only=True):
 
 @get("/v1/changes", tags=["sync"], summary="The change feed, by cursor", guards=[sync_access])
 async def changes(
-    services: ServicesDep,
+    engine: EngineDep,
+    catalog: CatalogDep,
     after: Annotated[
         int, QueryParameter(ge=0, le=2**63 - 1, description="Entries with seq > after.")
     ] = 0,
@@ -52,15 +53,15 @@ async def changes(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
-        published = services.catalog.next_publish()  # before reading: no publish slips by
-        async with services.engine.connect() as connection:
+        published = catalog.next_publish()  # before reading: no publish slips by
+        async with engine.connect() as connection:
             entries, has_more = await feed.page(
                 connection, after=after, limit=limit, list_key=list_key
             )
         remaining = deadline - loop.time()
         if entries or remaining <= 0:
             break
-        with contextlib.suppress(TimeoutError):  # not wait_for: see app/sync/webhooks.py
+        with contextlib.suppress(TimeoutError):  # not wait_for: see app/workers/webhooks.py
             async with asyncio.timeout(remaining):
                 await published.wait()
     next_after = entries[-1].seq if entries else after
@@ -79,13 +80,14 @@ async def changes(
 )
 async def export_all(
     request: Request[Any, Any, Any],
-    services: ServicesDep,
+    engine: EngineDep,
+    answers: AnswersDep,
     format: Annotated[
         Literal["json", "csv"], QueryParameter(description="csv: one row per value")
     ] = "json",
 ) -> RawResponse:
     async def build(_: object) -> Answer:
-        data = await export(services.engine)
+        data = await export(engine)
         published = max((item.published_at for item in data.codelists), default=EPOCH)
         if format == "csv":
             return Answer(
@@ -96,4 +98,4 @@ async def export_all(
         return Answer(msgspec.json.encode(data), last_modified=published)
 
     # Keyed by the publish generation like every read: repeated exports cost nothing.
-    return await services.answers.serve(request.scope, build)
+    return await answers.serve(request.scope, build)

@@ -1,4 +1,9 @@
-"""Errors a document or request can have, each with the path of what is wrong."""
+"""The service's error kinds, and errors a document or request can have, each with its path.
+
+Every error the service raises on purpose is one of four kinds, mapped once to problem details
+(RFC 9457) in ``app/api/errors.py``: ``NotFound`` (404), ``BadInput`` (400, or 422 for a
+change-set document), ``Conflict`` (409) and ``Unavailable`` (503).
+"""
 
 from __future__ import annotations
 
@@ -12,20 +17,51 @@ class FieldError(msgspec.Struct, frozen=True):
     message: str
 
 
-class InvalidInput(Exception):
-    """Input that cannot be accepted; ``errors`` says every reason, each with its path."""
+class NotFound(LookupError):
+    """What the request names does not exist (404)."""
+
+
+class Conflict(Exception):
+    """The request clashes with the current state, e.g. a list published since planning (409)."""
+
+
+class Unavailable(Exception):
+    """A part the answer needs cannot be reached now; the client may retry (503)."""
+
+
+class BadInput(Exception):
+    """Input that cannot be accepted; ``errors`` says every reason, each with its path.
+
+    ``status`` is 400 for a request's parameters or body, 422 for a change-set document
+    (api.md "Admin endpoints"); ``title`` heads the problem details.
+    """
+
+    status = 400
+    title = "Invalid request"
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.path or '(document)'}: {e.message}" for e in errors))
         self.errors = errors
 
 
-class InvalidDocument(InvalidInput):
+class InvalidDocument(BadInput):
     """A change-set document that breaks the format or a rule (422)."""
 
+    status = 422
+    title = "Invalid change set"
 
-class InvalidRequest(InvalidInput):
-    """A request body that is not what the endpoint takes (400)."""
+
+class InvalidRequest(BadInput):
+    """A request body or parameter that is not what the endpoint takes (400)."""
+
+
+class BadParameter(InvalidRequest):
+    """One query parameter that is wrong, e.g. ``from`` after ``to`` (400)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__([FieldError(parameter, message)])
+        self.parameter = parameter
+        self.message = message
 
 
 _MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)

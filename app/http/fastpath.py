@@ -15,7 +15,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from app.clock import Clock
+from app.domain.clock import Clock
 from app.http.answer import Answer, SizedLRU
 from app.http.conditional import respond
 from app.http.raw import RawResponse

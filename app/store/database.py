@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,20 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
+
+def bundled_folder(packaged: str, source: str) -> Path:
+    """A folder the wheel carries as ``app/<packaged>`` and a checkout has at ``<source>``.
+
+    The project's top level (``alembic/``, ``seed/``) is fixed; the wheel copies those folders
+    into the package (pyproject.toml, force-include) so an installed service needs no checkout.
+    """
+    inside = files("app") / packaged
+    if inside.is_dir():
+        return Path(str(inside))
+    return Path(__file__).resolve().parents[2] / source
+
+
+ALEMBIC_DIR = bundled_folder("migrations", "alembic")
 
 
 def _json_text(value: Any) -> str:

@@ -12,25 +12,17 @@ import io
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.values import VALUE_FIELDS
-from app.store.queries import REVISIONS, last_seq, latest_versions, value_from_row
+from app.store.queries import REVISIONS, ListMetadata, last_seq, latest_versions, value_from_row
 from app.store.tables import value_revision
 
 
-class ExportedList(msgspec.Struct, kw_only=True):
-    key: str
-    name: str
-    description: str | None
-    source: str | None
-    attributes: dict[str, str]
-    version: int
-    published_at: datetime
+class ExportedList(ListMetadata, kw_only=True):
     values: list[dict[str, Any]]
 
 

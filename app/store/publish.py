@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
+from app.domain.errors import Conflict, NotFound
 from app.domain.planning import (
     ListState,
     Plan,
@@ -32,7 +33,7 @@ from app.domain.values import Value
 from app.store import changesets, subscriptions
 from app.store.bulk import insert_many
 from app.store.changesets import ChangeSetRecord
-from app.store.queries import current_states, last_seq
+from app.store.queries import current_states, last_published_at, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
 
 NOTIFY_CHANNEL = "codelists_published"
@@ -53,11 +54,11 @@ FEED_COLUMNS = (
 _CHUNK = 500
 
 
-class ChangeSetConflict(Exception):
+class ChangeSetConflict(Conflict):
     """The same id with other content, or a plan whose lists moved on since it was made."""
 
 
-class ChangeSetNotFound(LookupError):
+class ChangeSetNotFound(NotFound):
     def __init__(self, changeset_id: str) -> None:
         super().__init__(f"there is no change set '{changeset_id}'")
 
@@ -191,7 +192,16 @@ async def _write(
     planned: Mapping[str, PlannedList],
     now: datetime,
 ) -> None:
-    """Append the new list versions, value revisions and change-feed entries; mark published."""
+    """Append the new list versions, value revisions and change-feed entries; mark published.
+
+    Runs under the publish lock. ``now`` was read before the lock was granted (and perhaps on
+    another machine's clock), so the publish time is never earlier than the last one: publish
+    times never decrease along a list's versions or the feed's ``seq`` (api.md "Time and
+    validity").
+    """
+    previous = await last_published_at(connection)
+    if previous is not None and previous > now:
+        now = previous.astimezone(now.tzinfo)
     seq = await last_seq(connection)
     list_ids = await _list_ids(connection, sorted(planned))
     published_on = now.date()

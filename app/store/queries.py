@@ -15,6 +15,18 @@ from app.domain.values import VALUE_FIELDS, Value
 from app.store.tables import change, changeset, codelist, list_version, publish_lock, value_revision
 
 
+class ListMetadata(msgspec.Struct, kw_only=True):
+    """The fields every answer describing a list starts with (index, list, export)."""
+
+    key: str
+    name: str
+    description: str | None
+    source: str | None
+    attributes: dict[str, str]  # the list's attribute schema: name -> type
+    version: int
+    published_at: datetime
+
+
 class ListVersion(msgspec.Struct, frozen=True, kw_only=True):
     """One published version of a list: its metadata and what the publish did."""
 
@@ -118,6 +130,14 @@ async def last_seq(connection: AsyncConnection) -> int:
     return int(await connection.scalar(sa.select(sa.func.max(change.c.seq))) or 0)
 
 
+async def last_published_at(connection: AsyncConnection) -> datetime | None:
+    """The publish time of the newest list version (None before the first publish)."""
+    found: datetime | None = await connection.scalar(
+        sa.select(sa.func.max(list_version.c.published_at))
+    )
+    return found
+
+
 async def latest_versions(
     connection: AsyncConnection, keys: Collection[str] | None = None
 ) -> dict[str, ListVersion]:
@@ -132,11 +152,6 @@ async def latest_versions(
     if keys is not None:
         query = query.where(codelist.c.key.in_(list(keys)))
     rows = await connection.execute(query)
-    return {row.key: _list_version(row) for row in rows}
-
-
-async def lists_at(connection: AsyncConnection, version: int) -> dict[str, ListVersion]:
-    rows = await connection.execute(_VERSIONS.where(list_version.c.version == version))
     return {row.key: _list_version(row) for row in rows}
 
 

@@ -144,7 +144,7 @@ subscription = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("lists", sa.JSON),  # null: every list
-    # Encrypted, not hashed: deliveries must sign with it (app/sync/secrets.py).
+    # Encrypted, not hashed: deliveries must sign with it (app/store/secrets.py).
     sa.Column("secret_encrypted", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),

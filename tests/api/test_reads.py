@@ -272,13 +272,13 @@ async def test_slettepolitik_has_typed_attributes(client: Client) -> None:
     assert periods["3"] == "P6M"
 
 
-async def test_index_at_a_version_shows_each_list_as_it_was(client: Client) -> None:
-    first = (await client.get("/v1/codelists?version=2")).json()["codelists"]
-    versions = {item["key"]: item["version"] for item in first}
-    assert versions == {"fravaer": 2, "kontaktgruppe": 2, "tilmeldekategori": 2, "slettepolitik": 1}
-    published = {item["key"]: item["published_at"] for item in first}
-    history = (await client.get("/v1/codelists/fravaer/versions")).json()["versions"]
-    assert published["fravaer"] == history[1]["published_at"]
+async def test_index_takes_at_only(client: Client) -> None:
+    # api.md "Time and validity": the index takes `at` only; a version is a 400, not ignored.
+    response = await client.get("/v1/codelists?version=2")
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["path"] for e in response.json()["errors"]] == ["version"]
+    assert (await client.get("/v1/codelists?at=2025-06-30")).status_code == 200
 
 
 async def test_problems_are_not_cached(client: Client) -> None:

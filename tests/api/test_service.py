@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.asgi import create_app
-from app.config import Settings
-from app.services import Services
+from app.server.app import create_app
+from app.server.settings import Settings
+from app.server.wiring import Services
 from app.store.database import create_engine
 from tests.conftest import AppClient, FixedClock, app_client
 

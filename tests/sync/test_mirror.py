@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import app.sync.local_copy as local_copy_module
-import app.sync.mirror as mirror_module
-from app.cli import main
-from app.sync.local_copy import read_copy
-from app.sync.mirror import MirrorError, Retry, local_path, mirror
+import app.mirror.client as mirror_module
+import app.mirror.local_copy as local_copy_module
+from app.cli.main import main
+from app.mirror.client import MirrorError, Retry, local_path, mirror
+from app.mirror.local_copy import read_copy
 from tests.conftest import AppClient, FixedClock, app_client
 
 NO_DELAY = Retry(attempts=3, first_delay=0)

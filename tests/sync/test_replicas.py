@@ -59,7 +59,7 @@ def replicas(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
             command = [
                 sys.executable,
                 "-c",
-                "from app.cli import main; main()",
+                "from app.cli.main import main; main()",
                 "serve",
                 "--port",
                 str(port),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -16,11 +17,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
 from app.store import tokens
 from app.store.database import create_engine
 from app.store.tables import subscription
-from app.sync.webhooks import MAX_DELAY_SECONDS, DeliveryWorker, retry_delay
+from app.workers.webhooks import MAX_DELAY_SECONDS, DeliveryPolicy, DeliveryWorker, retry_delay
 from tests.conftest import AppClient, FixedClock, app_client
 
 
@@ -208,12 +208,10 @@ async def test_two_replicas_never_send_the_same_batch_at_once(
     for index in range(6):
         await admin.publish(f"p{index}", rename("p", "1", f"Navn {index}"))
 
-    settings = Settings(
-        database_url=database_url, secret_key="test key", webhook_retry_seconds=0.05
-    )
+    policy = DeliveryPolicy(retry_seconds=0.05)
     engines = [create_engine(database_url) for _ in range(2)]
     workers = [
-        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, settings) for e in engines
+        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
     ]
 
     async def drain(worker: DeliveryWorker) -> int:
@@ -249,3 +247,42 @@ def test_retry_delays_double_with_jitter_up_to_ten_minutes() -> None:
         assert all(step / 2 <= d <= step for d in delays)
         assert len(set(delays)) > 1  # jittered
     assert retry_delay(100, 2.0) <= MAX_DELAY_SECONDS  # down for an hour: tried every <= 10 min
+
+
+async def test_two_replicas_keep_the_back_off_of_a_failing_receiver(
+    admin: AppClient, database_url: str, receiver: Receiver
+) -> None:
+    """Every attempt waits at least half its back-off step after the previous one, however
+    many workers (replicas) race for the batch."""
+    receiver.failures = 10**6  # always 503
+    await admin.post("/v1/admin/subscriptions", json={"url": receiver.url})
+    await admin.services.stop_background_work()
+    await admin.publish("p-back-off", rename("p", "1", "Navn"))
+    first = 0.3
+    policy = DeliveryPolicy(retry_seconds=first)
+    engines = [create_engine(database_url) for _ in range(2)]
+    workers = [
+        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
+    ]
+    attempts_at: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def race(worker: DeliveryWorker) -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            deadline = loop.time() + 2.5
+            while loop.time() < deadline:
+                if await worker.deliver_one(http):
+                    attempts_at.append(loop.time())
+                else:
+                    await asyncio.sleep(0.005)
+
+    try:
+        await asyncio.gather(*(race(w) for w in workers))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    attempts_at.sort()
+    assert len(attempts_at) >= 2
+    for number, (earlier, later) in enumerate(itertools.pairwise(attempts_at), start=1):
+        least = min(MAX_DELAY_SECONDS, first * 2 ** (number - 1)) / 2
+        assert later - earlier >= least * 0.9, (number, later - earlier, attempts_at)

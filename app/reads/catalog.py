@@ -16,6 +16,7 @@ from datetime import date
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.errors import NotFound
 from app.domain.values import Value, in_option_order, state_change_dates
 from app.http.answer import SizedLRU
 from app.store import queries
@@ -26,13 +27,13 @@ _CONCURRENT_LOADS = 4
 _BYTES_PER_VALUE = 1024  # a decoded Value with its share of the indexes (measured ~860)
 
 
-class UnknownList(LookupError):
+class UnknownList(NotFound):
     def __init__(self, key: str) -> None:
         super().__init__(f"there is no code list '{key}'")
         self.key = key
 
 
-class UnknownVersion(LookupError):
+class UnknownVersion(NotFound):
     def __init__(self, key: str, version: int, latest: int) -> None:
         super().__init__(f"list '{key}' has versions 1 to {latest}; there is no version {version}")
 
@@ -153,11 +154,6 @@ class Catalog:
             snapshot = ListSnapshot.of(info, values)
         self._snapshots.put((key, version), snapshot, _BYTES_PER_VALUE * (1 + len(values)))
         return snapshot
-
-    async def lists_at(self, version: int) -> dict[str, ListVersion]:
-        """Every list that has a version ``version``, as it was then."""
-        async with self.engine.connect() as connection:
-            return await queries.lists_at(connection, version)
 
     async def history(self, key: str, code: str, version: int) -> list[queries.HistoryEntry]:
         async with self.engine.connect() as connection:

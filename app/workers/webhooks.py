@@ -20,15 +20,16 @@ import httpx
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.catalog import Catalog
-from app.config import Settings
+from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
+from app.store.secrets import SecretBox
 from app.store.subscriptions import Claimed
-from app.sync.secrets import SecretBox
+from app.workers.outage import Outage
 
 log = logging.getLogger(__name__)
 
 MAX_DELAY_SECONDS = 600.0  # a receiver back after an outage waits at most this long
+MAX_POLL_BACK_OFF = 30.0  # while the database is down, look again at most this often
 SIGNATURE_HEADER = "X-Codelists-Signature"
 DELIVERY_HEADER = "X-Codelists-Delivery"
 
@@ -48,42 +49,67 @@ def retry_delay(attempts: int, first: float) -> float:
     return step / 2 + random.uniform(0, step / 2)
 
 
+class DeliveryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """How deliveries are paced (seconds): CODELISTS_WEBHOOK_RETRY_SECONDS (first retry delay,
+    doubling per attempt), CODELISTS_WEBHOOK_TIMEOUT_SECONDS (one POST), and the poll of the
+    outbox between publishes (CODELISTS_POLL_SECONDS)."""
+
+    retry_seconds: float = 2.0
+    timeout_seconds: float = 10.0
+    poll_seconds: float = 0.25
+
+
 class DeliveryWorker:
     def __init__(
-        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, settings: Settings
+        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, policy: DeliveryPolicy
     ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.secrets = secrets
-        self.settings = settings
-        self.lease = timedelta(seconds=settings.webhook_timeout_seconds + 30)
+        self.policy = policy
+        self.lease = timedelta(seconds=policy.timeout_seconds + 30)
 
     async def run(self) -> None:
         async with httpx.AsyncClient(
-            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
+            timeout=self.policy.timeout_seconds, follow_redirects=False
         ) as client:
+            outage = Outage("database for webhook delivery")
+            failures = 0
             while True:
                 published = self.catalog.next_publish()
                 try:
-                    while await self.deliver_one(client):
-                        pass
-                    pause = await self._seconds_until_due()
-                except Exception:
-                    log.exception("webhook delivery failed; will retry")
-                    pause = self.settings.poll_seconds
+                    pause = await self.deliver_due(client)
+                    outage.ended()
+                    failures = 0
+                except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                    outage.started(exc)
+                    failures += 1
+                    pause = min(MAX_POLL_BACK_OFF, self.policy.poll_seconds * 2.0**failures)
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
                 # cancellation that arrives as the event is set, and the worker never stops.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause):
                         await published.wait()
 
+    async def deliver_due(self, client: httpx.AsyncClient) -> float:
+        """Send every due batch; the seconds until the next one may be due.
+
+        Without an active subscription the outbox is not even looked at.
+        """
+        async with self.engine.connect() as connection:
+            if not await subscriptions.any_active(connection):
+                return self.policy.poll_seconds
+        while await self.deliver_one(client):
+            pass
+        return await self._seconds_until_due()
+
     async def _seconds_until_due(self) -> float:
         async with self.engine.connect() as connection:
             due = await subscriptions.next_due(connection)
         if due is None:
-            return self.settings.poll_seconds
+            return self.policy.poll_seconds
         seconds = (due - datetime.now(UTC)).total_seconds()
-        return min(self.settings.poll_seconds, max(0.01, seconds))
+        return min(self.policy.poll_seconds, max(0.01, seconds))
 
     async def deliver_one(self, client: httpx.AsyncClient) -> bool:
         """Attempt the next due batch; False when none is due."""
@@ -100,7 +126,7 @@ class DeliveryWorker:
         error = await self._send(client, claimed, batch)
         now = datetime.now(UTC)
         retry_at = now + timedelta(
-            seconds=retry_delay(claimed.delivery.attempts + 1, self.settings.webhook_retry_seconds)
+            seconds=retry_delay(claimed.delivery.attempts + 1, self.policy.retry_seconds)
         )
         async with self.engine.begin() as connection:
             await subscriptions.finish(connection, claimed, now=now, error=error, retry_at=retry_at)

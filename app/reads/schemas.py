@@ -1,13 +1,22 @@
-"""The shapes of the read answers (api.md) as msgspec structs, also documented in OpenAPI."""
+"""The shapes of the read answers (api.md) as msgspec structs, also documented in OpenAPI.
+
+These are the wire schemas: the server encodes them and the mirror client (``app.mirror``)
+decodes them, so both sides agree by construction.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from app.domain.planning import FieldChange
 from app.domain.values import State, Value
+from app.store.queries import ListMetadata
+
+if TYPE_CHECKING:
+    from app.store.queries import HistoryEntry
 
 ValidationState = State | Literal["unknown", "unknown_list"]
 
@@ -54,6 +63,14 @@ class HistoryOut(msgspec.Struct, kw_only=True):
     valid_to: date | None
     active: bool
 
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryOut:
+        """The value's fields as of ``entry``'s version, with that version's publish."""
+        value = msgspec.structs.asdict(entry.value)
+        return msgspec.convert(
+            {**value, **msgspec.structs.asdict(entry)}, cls, from_attributes=True
+        )
+
 
 class ValueDetailOut(ValueOut, kw_only=True):
     key: str
@@ -62,14 +79,7 @@ class ValueDetailOut(ValueOut, kw_only=True):
     history: list[HistoryOut]
 
 
-class CodeListOut(msgspec.Struct, kw_only=True):
-    key: str
-    name: str
-    description: str | None
-    source: str | None
-    attributes: dict[str, str]  # the list's attribute schema: name -> type
-    version: int
-    published_at: datetime
+class CodeListOut(ListMetadata, kw_only=True):
     at: date
     values: list[ValueOut]
 
@@ -87,14 +97,7 @@ class OptionsOut(msgspec.Struct, kw_only=True):
     options: list[OptionOut]
 
 
-class CodeListSummary(msgspec.Struct, kw_only=True):
-    key: str
-    name: str
-    description: str | None
-    source: str | None
-    attributes: dict[str, str]
-    version: int
-    published_at: datetime
+class CodeListSummary(ListMetadata, kw_only=True):
     value_count: int
 
 
@@ -134,14 +137,9 @@ class VersionsOut(msgspec.Struct, kw_only=True):
     versions: list[VersionOut]
 
 
-class FieldChangeOut(msgspec.Struct):
-    from_: Any = msgspec.field(name="from")
-    to: Any = None
-
-
 class ChangedValueOut(msgspec.Struct):
     code: str
-    fields: dict[str, FieldChangeOut]
+    fields: dict[str, FieldChange]  # the same from/to as a change set's plan
 
 
 class DiffOut(msgspec.Struct, kw_only=True):

@@ -15,15 +15,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from app.config import Settings
-
 log = logging.getLogger(__name__)
 
 
-def _key_material(settings: Settings) -> bytes:
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    path = Path(settings.secret_key_file)
+def _key_material(key: str | None, key_file: str) -> bytes:
+    if key:
+        return key.encode()
+    path = Path(key_file)
     try:
         # Created once, readable by the service's user only; O_EXCL: of several workers
         # starting together, one writes it and the others read it.
@@ -39,9 +37,9 @@ def _key_material(settings: Settings) -> bytes:
             path,
         )
     for _ in range(50):  # another worker may be writing it this very moment
-        key = path.read_bytes().strip()
-        if key:
-            return key
+        material = path.read_bytes().strip()
+        if material:
+            return material
         time.sleep(0.02)
     raise RuntimeError(f"the key file {path} is empty")
 
@@ -49,14 +47,16 @@ def _key_material(settings: Settings) -> bytes:
 class SecretBox:
     """Encrypts and decrypts webhook secrets."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    def __init__(self, key: str | None, key_file: str) -> None:
+        """``key`` (CODELISTS_SECRET_KEY), else a random key kept in ``key_file``."""
+        self._key = key
+        self._key_file = key_file
         self._fernet: Fernet | None = None
 
     def _cipher(self) -> Fernet:
         # Made on first use, so a service without webhooks never needs a key.
         if self._fernet is None:
-            digest = hashlib.sha256(_key_material(self._settings)).digest()
+            digest = hashlib.sha256(_key_material(self._key, self._key_file)).digest()
             self._fernet = Fernet(base64.urlsafe_b64encode(digest))
         return self._fernet
 

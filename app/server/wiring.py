@@ -1,29 +1,39 @@
-"""The service's parts, made once per process from the settings and shared by every request."""
+"""The composition root: the service's parts, made once per process from the settings.
+
+Only the entry points (``app.server.app``, the command line, tests) import this module. The
+parts reach the controllers as litestar dependencies under the names in ``dependencies()``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Authenticator
-from app.catalog import Catalog
-from app.clock import Clock
-from app.config import Settings
+from app.domain.clock import Clock
 from app.http.fastpath import AnswerCache
-from app.reads import Reads
+from app.reads.answers import Reads
+from app.reads.catalog import Catalog
+from app.server.settings import Settings
 from app.store.database import create_engine
-from app.sync.listener import listen_for_publishes
-from app.sync.secrets import SecretBox
-from app.sync.webhooks import DeliveryWorker
+from app.store.secrets import SecretBox
+from app.workers.listener import listen_for_publishes
+from app.workers.outage import Outage
+from app.workers.webhooks import MAX_POLL_BACK_OFF, DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
+    """Every long-lived part of one service process, and its background work."""
+
     settings: Settings
     clock: Clock
     engine: AsyncEngine
@@ -56,14 +66,35 @@ class Services:
             catalog=catalog,
             reads=Reads(catalog, clock),
             answers=answers,
-            auth=Authenticator(engine),
-            secrets=SecretBox(settings),
+            auth=Authenticator(engine, public_read=settings.public_read),
+            secrets=SecretBox(settings.secret_key, settings.secret_key_file),
         )
+
+    def dependencies(self) -> dict[str, Any]:
+        """The parts controllers may ask for, by parameter name (litestar ``Provide``)."""
+        parts: dict[str, object] = {
+            "settings": self.settings,
+            "clock": self.clock,
+            "engine": self.engine,
+            "catalog": self.catalog,
+            "reads": self.reads,
+            "answers": self.answers,
+            "secrets": self.secrets,
+        }
+        return {
+            name: Provide(_constant(part), use_cache=True, sync_to_thread=False)
+            for name, part in parts.items()
+        }
 
     async def start(self) -> None:
         await self.catalog.refresh()
         self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
-        worker = DeliveryWorker(self.engine, self.catalog, self.secrets, self.settings)
+        policy = DeliveryPolicy(
+            retry_seconds=self.settings.webhook_retry_seconds,
+            timeout_seconds=self.settings.webhook_timeout_seconds,
+            poll_seconds=self.settings.poll_seconds,
+        )
+        worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
         self._tasks.append(asyncio.create_task(worker.run()))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(
@@ -86,9 +117,22 @@ class Services:
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""
+        outage = Outage("database for publish checks")
+        pause = self.settings.poll_seconds
         while True:
-            await asyncio.sleep(self.settings.poll_seconds)
+            await asyncio.sleep(pause)
             try:
                 await self.catalog.refresh()
-            except Exception:
-                log.exception("could not check for new publishes; will retry")
+            except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                outage.started(exc)
+                pause = min(MAX_POLL_BACK_OFF, pause * 2)
+            else:
+                outage.ended()
+                pause = self.settings.poll_seconds
+
+
+def _constant(part: object) -> Callable[[], object]:
+    def provide() -> object:
+        return part
+
+    return provide

@@ -12,13 +12,13 @@ import click
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clock import Clock
-from app.config import Settings, SettingsError
+from app.cli.render import render_plan
+from app.domain.clock import Clock
 from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
-from app.render import render_plan
+from app.server.settings import Settings, SettingsError
 from app.store import tokens
-from app.store.database import create_engine, migrate
+from app.store.database import bundled_folder, create_engine, migrate
 from app.store.export import export as read_export
 from app.store.export import to_csv
 from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
@@ -89,10 +89,18 @@ async def _apply(engine: AsyncEngine, settings: Settings, path: Path, author: st
     return f"{path.name}: {document.id} published: {listed}"
 
 
+def _default_seed() -> Path:
+    """``./seed`` when there is one (a checkout), else the seed packaged with the service."""
+    local = Path("seed")
+    return local if local.is_dir() else bundled_folder("seed", "seed")
+
+
 @main.command()
-@click.argument("directory", default="seed", type=click.Path(file_okay=False, path_type=Path))
-def seed(directory: Path) -> None:
-    """Publish every change set in DIRECTORY in file-name order (again: changes nothing)."""
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def seed(directory: Path | None) -> None:
+    """Publish every change set in DIRECTORY (default: seed/) in file-name order; running it
+    again changes nothing."""
+    directory = directory or _default_seed()
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".yaml", ".yml", ".json"})
     if not files:
         raise click.ClickException(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
@@ -197,7 +205,7 @@ def serve(host: str, port: int, workers: int) -> None:
     _run(lambda engine, _: migrate(engine))
     click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
     server: Any = Granian(
-        "app.asgi:create_app",
+        "app.server.app:serve_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
@@ -221,6 +229,6 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--token", envvar="CODELISTS_TOKEN", help="Bearer token (scope sync), if needed.")
 def mirror_command(source: str, into: str, once: bool, wait: float, token: str | None) -> None:
     """Keep a local SQLite copy of every list: the export first, then the change feed."""
-    from app.sync.mirror import run
+    from app.mirror.client import run
 
     sys.exit(run(source, into, once=once, wait=wait, token=token))

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -17,15 +16,19 @@ from app.api.codelists import CodeListController, validate_many
 from app.api.components import ComponentController
 from app.api.errors import problem_details_plugin
 from app.api.service import docs, live, ready
+from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
-from app.config import Settings
 from app.http.cors import CORSMiddleware
 from app.http.fastpath import FastPath
-from app.services import Services
+from app.server.logs import AccessLog, configure_logging
+from app.server.settings import Settings
+from app.server.wiring import Services
 
 
 def create_litestar(services: Services) -> Litestar:
+    """The litestar app: every route, its dependencies from ``services``, and the lifespan."""
+
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await services.start()
@@ -48,7 +51,7 @@ def create_litestar(services: Services) -> Litestar:
             PrometheusController,
             ComponentController,
         ],
-        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        dependencies=services.dependencies(),
         plugins=[problem_details_plugin()],
         middleware=[PrometheusConfig(app_name="codelists", group_path=True).middleware],
         openapi_config=OpenAPIConfig(
@@ -59,17 +62,31 @@ def create_litestar(services: Services) -> Litestar:
             render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         lifespan=[lifespan],
+        logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
+        before_request=refuse_unknown_parameters,
         request_max_body_size=1024 * 1024,  # change sets allow more
     )
-    app.state.services = services
+    learn_accepted_parameters(app)
+    app.state.authenticator = services.auth  # for the guards (app/api/auth.py)
     return app
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Any:
-    """The ASGI app for a server (``codelists serve``, granian's ``--factory``) or a test."""
+    """The ASGI app for a test or an embedding server: access log, CORS, fast path, litestar.
+
+    Logging is left as the caller set it; ``serve_app`` is the production entry point.
+    """
     services = services or Services.create(settings or Settings.from_env())
     app: Any = create_litestar(services)
     if services.settings.public_read:
         # Only public answers may be served without the guards that run inside the framework.
         app = FastPath(app, services.answers)
-    return CORSMiddleware(app, services.settings.cors_origins)
+    return AccessLog(CORSMiddleware(app, services.settings.cors_origins))
+
+
+def serve_app() -> Any:
+    """The app for ``codelists serve`` (granian's factory, in each worker process): settings
+    from the environment, logging configured once for the process, then ``create_app``."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

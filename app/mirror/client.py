@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
-from app.sync.local_copy import (
+from app.mirror.local_copy import (
     LIST_FIELDS,
     CopyConflict,
     apply_page,

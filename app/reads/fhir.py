@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.catalog import ListSnapshot
 from app.domain.values import Value
+from app.reads.catalog import ListSnapshot
 
 CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
 MEDIA_TYPE = b"application/fhir+json"

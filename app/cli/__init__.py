@@ -1,0 +1,1 @@
+"""The ``codelists`` command (api.md "Running")."""

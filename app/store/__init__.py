@@ -1,0 +1,1 @@
+"""Tables, queries, the publish transaction, the change feed, tokens and secrets at rest."""

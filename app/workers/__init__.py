@@ -1,0 +1,1 @@
+"""Background work in every service process: publish notifications and webhook delivery."""
