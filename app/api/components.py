@@ -19,7 +19,7 @@ from typing import Any
 from litestar import Controller, HttpMethod, Request, route
 
 from app.api.auth import read_access
-from app.api.params import ServicesDep
+from app.api.dependencies import AnswersDep, CatalogDep
 from app.http.answer import Answer
 from app.http.raw import RawResponse
 
@@ -66,25 +66,27 @@ class ComponentController(Controller):
     include_in_schema = False
 
     @route("/codelist-select.js", http_method=[HttpMethod.GET, HttpMethod.HEAD])
-    async def module(self, request: Request[Any, Any, Any], services: ServicesDep) -> RawResponse:
+    async def module(self, request: Request[Any, Any, Any], answers: AnswersDep) -> RawResponse:
         """The ES module defining ``<codelist-select>`` (text/javascript, cached, CORS)."""
 
         async def build(_: date) -> Answer:
             return module_answer()
 
-        return await services.answers.serve(request.scope, build)
+        return await answers.serve(request.scope, build)
 
     @route("/", http_method=[HttpMethod.GET, HttpMethod.HEAD], guards=[read_access])
-    async def page(self, request: Request[Any, Any, Any], services: ServicesDep) -> RawResponse:
+    async def page(
+        self, request: Request[Any, Any, Any], answers: AnswersDep, catalog: CatalogDep
+    ) -> RawResponse:
         """The demo page: every list (a read of the catalog, so guarded like the reads)."""
 
         async def build(_: date) -> Answer:
-            heads = sorted(services.catalog.latest.values(), key=lambda head: head.key)
+            heads = sorted(catalog.latest.values(), key=lambda head: head.key)
             published = max((head.published_at for head in heads), default=EPOCH)
             body = _page([(head.key, head.name) for head in heads])
             return Answer(body, last_modified=published, media_type=HTML)
 
-        return await services.answers.serve(request.scope, build)
+        return await answers.serve(request.scope, build)
 
 
 _PAGE = """<!doctype html>
