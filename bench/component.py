@@ -84,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         seed(url, ROOT / "seed")
-        service = Service(url).start()
+        service = Service(url, Path(tmp) / "serve.log").start()
         recorder = Recorder(service.port)
         front = FrontEnd()
         try:

@@ -89,7 +89,7 @@ def seeded_sqlite(seed_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def _copy_and_start(template: Path, path: Path, settings: dict[str, Any]) -> Service:
     shutil.copyfile(template, path)
     env = {f"CODELISTS_{name.upper()}": str(value) for name, value in settings.items()}
-    return Service(f"sqlite+aiosqlite:///{path}", env)
+    return Service(f"sqlite+aiosqlite:///{path}", path.with_suffix(".log"), env)
 
 
 @pytest.fixture(scope="session")
@@ -118,11 +118,11 @@ def start_service(seeded_sqlite: Path, tmp_path: Path) -> Iterator[Callable[...,
 
 
 @pytest.fixture
-def postgres_service(seed_dir: Path) -> Iterator[Service]:
+def postgres_service(seed_dir: Path, tmp_path: Path) -> Iterator[Service]:
     name = f"codelists_browser_{uuid.uuid4().hex[:12]}"
     _run_apart(_admin(f'CREATE DATABASE "{name}"'))
     url = "postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")
-    service = Service(url)
+    service = Service(url, tmp_path / "serve.log")
     try:
         seed(url, seed_dir)
         yield service.start()

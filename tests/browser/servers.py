@@ -14,90 +14,52 @@ Also used by bench/component.py.
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import ROOT, codelists, free_port, running_service
+
 MODULE = ROOT / "clients" / "js" / "codelist-select.js"
-CODELISTS = str(Path(sys.executable).with_name("codelists"))
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["FrontEnd", "Recorder", "Service", "free_port", "seed"]
 
 
 def seed(database_url: str, directory: Path) -> None:
     """``codelists seed DIRECTORY`` into ``database_url`` (migrating it first)."""
-    subprocess.run(
-        [CODELISTS, "seed", str(directory)],
-        env={**os.environ, "DATABASE_URL": database_url},
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    codelists("seed", str(directory), env={"DATABASE_URL": database_url})
 
 
 @dataclass
 class Service:
-    """``codelists serve`` on a free port of 127.0.0.1."""
+    """``codelists serve`` on a free port of 127.0.0.1, that a test can stop midway."""
 
     database_url: str
+    log: Path  # what the server prints
     settings: dict[str, str] = field(default_factory=dict)
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    _running: ExitStack | None = None
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def start(self) -> Service:
-        self.port = self.port or free_port()
-        env = {**os.environ, "DATABASE_URL": self.database_url, **self.settings}
-        self.process = subprocess.Popen(
-            [CODELISTS, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"codelists serve exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/health/ready")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("codelists serve did not get ready within 60 s")
+        env = {"DATABASE_URL": self.database_url, **self.settings}
+        self._running = ExitStack()
+        self.url = self._running.enter_context(running_service(env, self.log)).url
+        return self
 
     def stop(self) -> None:
-        """Stop the server and wait until its port refuses connections."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        """Stop the server (its port then refuses connections)."""
+        if self._running is not None:
+            self._running.close()
+            self._running = None
 
 
 @dataclass
