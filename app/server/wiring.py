@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Authenticator
 from app.domain.clock import Clock
+from app.http.conditional import CachePolicy
 from app.http.fastpath import AnswerCache
 from app.reads.answers import Reads
 from app.reads.catalog import Catalog
@@ -57,7 +58,11 @@ class Services:
             max_bytes=budget - budget // 4,
             generation=lambda: catalog.generation,
             clock=clock,
-            max_age=settings.max_age,
+            policy=CachePolicy(
+                max_age=settings.max_age,
+                shared_max_age=settings.shared_max_age,
+                public=settings.public_read,
+            ),
         )
         return cls(
             settings=settings,
@@ -80,6 +85,7 @@ class Services:
             "reads": self.reads,
             "answers": self.answers,
             "secrets": self.secrets,
+            "webhook_networks": self.settings.allowed_networks(),
         }
         return {
             name: Provide(_constant(part), use_cache=True, sync_to_thread=False)
@@ -93,6 +99,7 @@ class Services:
             retry_seconds=self.settings.webhook_retry_seconds,
             timeout_seconds=self.settings.webhook_timeout_seconds,
             poll_seconds=self.settings.poll_seconds,
+            allowed_networks=self.settings.allowed_networks(),
         )
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
         self._tasks.append(asyncio.create_task(worker.run()))

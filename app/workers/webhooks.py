@@ -20,10 +20,12 @@ import httpx
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.destinations import Network
 from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
 from app.store.secrets import SecretBox
 from app.store.subscriptions import Claimed
+from app.workers.destinations import Resolver, destination_problem, resolve
 from app.workers.outage import Outage
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_DELAY_SECONDS = 600.0  # a receiver back after an outage waits at most this long
 MAX_POLL_BACK_OFF = 30.0  # while the database is down, look again at most this often
 SIGNATURE_HEADER = "X-Codelists-Signature"
+UNREACHABLE = "no answer from the receiver"  # refused, reset or timed out: all the same
 DELIVERY_HEADER = "X-Codelists-Delivery"
 
 
@@ -57,16 +60,23 @@ class DeliveryPolicy(msgspec.Struct, frozen=True, kw_only=True):
     retry_seconds: float = 2.0
     timeout_seconds: float = 10.0
     poll_seconds: float = 0.25
+    allowed_networks: tuple[Network, ...] = ()  # CODELISTS_WEBHOOK_ALLOWED_NETWORKS
 
 
 class DeliveryWorker:
     def __init__(
-        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, policy: DeliveryPolicy
+        self,
+        engine: AsyncEngine,
+        catalog: Catalog,
+        secrets: SecretBox,
+        policy: DeliveryPolicy,
+        resolver: Resolver = resolve,
     ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.secrets = secrets
         self.policy = policy
+        self.resolver = resolver
         self.lease = timedelta(seconds=policy.timeout_seconds + 30)
 
     async def run(self) -> None:
@@ -135,7 +145,14 @@ class DeliveryWorker:
     async def _send(
         self, client: httpx.AsyncClient, claimed: Claimed, batch: list[feed.Change]
     ) -> str | None:
-        """POST one batch; the error to record, or None when the receiver took it."""
+        """POST one batch; the error to record, or None when the receiver took it.
+
+        The destination is checked again first (a name may now resolve elsewhere). Errors are
+        recorded coarsely: the delivery log must not tell open ports from closed ones.
+        """
+        url = claimed.subscription.url
+        if problem := await destination_problem(url, self.policy.allowed_networks, self.resolver):
+            return f"not sent: the URL {problem}"
         body = msgspec.json.encode(ChangesPayload(batch))
         secret = self.secrets.open(claimed.subscription.secret_encrypted)
         headers = {
@@ -144,9 +161,9 @@ class DeliveryWorker:
             SIGNATURE_HEADER: signature(secret, body),
         }
         try:
-            response = await client.post(claimed.subscription.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500]
+            response = await client.post(url, content=body, headers=headers)
+        except httpx.HTTPError:
+            return UNREACHABLE
         if response.is_success:
             return None
         return f"HTTP {response.status_code}"

@@ -17,11 +17,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.destinations import parse_networks
 from app.store import tokens
 from app.store.database import create_engine
 from app.store.tables import subscription
 from app.workers.webhooks import MAX_DELAY_SECONDS, DeliveryPolicy, DeliveryWorker, retry_delay
 from tests.conftest import AppClient, FixedClock, app_client
+from tests.servers import free_port
+
+LOOPBACK = parse_networks(["127.0.0.0/8"])  # the receivers of these tests
 
 
 class Receiver:
@@ -66,7 +70,12 @@ async def admin(seeded: AsyncEngine, clock: FixedClock, tmp_path: Any) -> AsyncI
     async with seeded.begin() as connection:
         token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
     async with app_client(
-        seeded, clock, webhook_retry_seconds=0.05, poll_seconds=0.2, secret_key="test key"
+        seeded,
+        clock,
+        webhook_retry_seconds=0.05,
+        poll_seconds=0.2,
+        secret_key="test key",
+        webhook_allowed_networks=("127.0.0.0/8",),
     ) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
@@ -144,14 +153,15 @@ async def test_a_subscription_to_some_lists_gets_only_theirs(
 
 
 async def test_subscription_input_is_checked(admin: AppClient) -> None:
-    for body, path in [
-        ({"url": "ftp://example.org/x"}, "url"),
-        ({"url": "not a url"}, "url"),
-        ({"url": "http://127.0.0.1/x", "lists": ["nope"]}, "lists[0]"),
-        ({"url": "http://127.0.0.1/x", "extra": 1}, None),
+    for body, path, status in [
+        ({"url": "ftp://example.org/x"}, "url", 422),
+        ({"url": "not a url"}, "url", 422),
+        ({"url": "http://user:pw@127.0.0.1/x"}, "url", 422),
+        ({"url": "http://127.0.0.1/x", "lists": ["nope"]}, "lists[0]", 400),
+        ({"url": "http://127.0.0.1/x", "extra": 1}, None, 400),
     ]:
         response = await admin.post("/v1/admin/subscriptions", json=body)
-        assert response.status_code == 400, body
+        assert response.status_code == status, body
         assert response.headers["content-type"] == "application/problem+json"
         if path:
             assert response.json()["errors"][0]["path"] == path
@@ -208,7 +218,7 @@ async def test_two_replicas_never_send_the_same_batch_at_once(
     for index in range(6):
         await admin.publish(f"p{index}", rename("p", "1", f"Navn {index}"))
 
-    policy = DeliveryPolicy(retry_seconds=0.05)
+    policy = DeliveryPolicy(retry_seconds=0.05, allowed_networks=LOOPBACK)
     engines = [create_engine(database_url) for _ in range(2)]
     workers = [
         DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
@@ -259,7 +269,7 @@ async def test_two_replicas_keep_the_back_off_of_a_failing_receiver(
     await admin.services.stop_background_work()
     await admin.publish("p-back-off", rename("p", "1", "Navn"))
     first = 0.3
-    policy = DeliveryPolicy(retry_seconds=first)
+    policy = DeliveryPolicy(retry_seconds=first, allowed_networks=LOOPBACK)
     engines = [create_engine(database_url) for _ in range(2)]
     workers = [
         DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
@@ -286,3 +296,32 @@ async def test_two_replicas_keep_the_back_off_of_a_failing_receiver(
     for number, (earlier, later) in enumerate(itertools.pairwise(attempts_at), start=1):
         least = min(MAX_DELAY_SECONDS, first * 2 ** (number - 1)) / 2
         assert later - earlier >= least * 0.9, (number, later - earlier, attempts_at)
+
+
+async def test_internal_receivers_are_refused_without_an_allowed_network(
+    seeded: AsyncEngine, clock: FixedClock
+) -> None:
+    async with seeded.begin() as connection:
+        token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
+    async with app_client(seeded, clock, secret_key="k") as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        for url in ("http://127.0.0.1:9/x", "http://localhost:9/x", "http://0x7f.1/x"):
+            response = await client.post("/v1/admin/subscriptions", json={"url": url})
+            assert response.status_code == 422, url
+            assert response.json()["errors"][0]["path"] == "url"
+        listed = (await client.get("/v1/admin/subscriptions")).json()["subscriptions"]
+        assert listed == []  # nothing stored
+
+
+async def test_delivery_errors_do_not_tell_closed_ports_from_silent_ones(
+    admin: AppClient, receiver: Receiver
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/hook"
+    subscription = (await admin.post("/v1/admin/subscriptions", json={"url": closed})).json()
+    await admin.publish("p-closed", rename("p", "1", "Navn"))
+    for _ in range(200):
+        log = (await admin.get(f"/v1/admin/subscriptions/{subscription['id']}/deliveries")).json()
+        if log["deliveries"] and log["deliveries"][0]["attempts"]:
+            break
+        await asyncio.sleep(0.05)
+    assert log["deliveries"][0]["last_error"] == "no answer from the receiver"
