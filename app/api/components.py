@@ -84,7 +84,8 @@ class ComponentController(Controller):
             heads = sorted(catalog.latest.values(), key=lambda head: head.key)
             published = max((head.published_at for head in heads), default=EPOCH)
             body = _page([(head.key, head.name) for head in heads])
-            return Answer(body, last_modified=published, media_type=HTML)
+            # It depends on the set of lists: purged with the index (api.md "Shared caches").
+            return Answer(body, last_modified=published, media_type=HTML, index=True)
 
         return await answers.serve(request.scope, build)
 

@@ -13,7 +13,7 @@ export interface CodelistSelectErrorDetail {
   message: string;
 }
 
-/** Text folded as the service's `q` folds it: NFC, case folding with the `da` locale. */
+/** Text folded as the service's `q` folds it: NFKC, case folding with the `da` locale. */
 export declare function fold(text: string): string;
 
 /**

@@ -8,9 +8,16 @@ const CODE = /^[^\s,/\p{Cc}]{1,64}$/u;
 const HIDDEN = 'position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap';
 let made = 0;
 
-/** Text as the service's `q` compares it: NFC, case folded with the `da` locale (ß → ss). */
+/** Text as the service's `q` compares it (app/domain/matching.py): NFKC, case folded with
+ * the `da` locale (lower, upper, lower: ẞ and ß → ss; final ς → σ), NFKC again. */
 export const fold = (text) =>
-  String(text).normalize('NFC').toLocaleUpperCase('da').toLocaleLowerCase('da').normalize('NFC');
+  String(text)
+    .normalize('NFKC')
+    .toLocaleLowerCase('da')
+    .toLocaleUpperCase('da')
+    .toLocaleLowerCase('da')
+    .replace(/ς/g, 'σ')
+    .normalize('NFKC');
 
 // Per list, service and date: the request sent (with the codes it asked to include) and the
 // one being gathered in this task, so every element of a page shares one request.

@@ -323,3 +323,30 @@ def test_postgresql_smoke(page: Page, postgres_service: Service) -> None:
         [o["code"], o["name"], False, False] for o in options_of(postgres_service, "fravaer")
     ]
     assert shown(page, "#list-fravaer") == expected
+
+
+def test_the_filter_folds_text_as_the_service_folds_q(
+    page: Page, service: Service, front: FrontEnd
+) -> None:
+    """The module's ``fold`` gives the service's search form (app/domain/matching.py)."""
+    from app.domain.matching import search_form
+
+    samples = [
+        "Ærø",
+        "ærø",
+        "Aarhus",
+        "Ålborg",
+        unicodedata.normalize("NFD", "Ålborg"),
+        "Große Straße",
+        "GROẞE",
+        "ΣΟΦΊΑΣ σοφίας",
+        "ﬁskeri",
+        "Kontor １２",
+        "İstanbul",
+    ]
+    show(page, front, "", _module(service))
+    folded = page.evaluate(
+        "async ([url, samples]) => { const m = await import(url); return samples.map(m.fold); }",
+        [_module(service), samples],
+    )
+    assert folded == [search_form(sample) for sample in samples]
