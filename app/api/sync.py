@@ -15,11 +15,12 @@ from litestar.params import QueryParameter
 from app.api.auth import SYNC_SCOPES, sync_access
 from app.api.dependencies import AnswersDep, CatalogDep, EngineDep
 from app.domain.documents import LIST_KEY_PATTERN
+from app.domain.errors import BadParameter
 from app.http.answer import Answer
 from app.http.raw import RawResponse
 from app.reads.answers import EPOCH
 from app.store import feed
-from app.store.export import Export, export, to_csv
+from app.store.export import CsvDialect, Export, csv_bytes, export
 from app.store.feed import Change
 
 MAX_LIMIT = 5000
@@ -77,6 +78,12 @@ async def changes(
     summary="Every list with every value and its history, and the feed position to go on from",
     guards=[sync_access],
     responses={200: ResponseSpec(data_container=Export, description="JSON, or CSV")},
+    description=(
+        "`format=csv`: one row per value with a `list` column (RFC 4180: UTF-8, commas). "
+        "`format=csv&dialect=excel`: the same for spreadsheets: UTF-8 with a byte-order mark, "
+        "semicolons, and cells beginning with `=`, `+`, `-`, `@`, tab or carriage return "
+        "prefixed with `'` so they are never evaluated."
+    ),
 )
 async def export_all(
     request: Request[Any, Any, Any],
@@ -85,14 +92,24 @@ async def export_all(
     format: Annotated[
         Literal["json", "csv"], QueryParameter(description="csv: one row per value")
     ] = "json",
+    dialect: Annotated[
+        CsvDialect | None,
+        QueryParameter(
+            description="With format=csv: rfc4180 (the default) or excel (BOM, semicolons, "
+            "formula-like cells made inert)."
+        ),
+    ] = None,
 ) -> RawResponse:
+    if dialect is not None and format != "csv":
+        raise BadParameter("dialect", "dialect applies to format=csv only")
+
     async def build(_: object) -> Answer:
         data = await export(engine)
         published = max((item.published_at for item in data.codelists), default=EPOCH)
         depends_on = [item.key for item in data.codelists]
         if format == "csv":
             return Answer(
-                to_csv(data).encode(),
+                csv_bytes(data, dialect or "rfc4180"),
                 last_modified=published,
                 media_type=b"text/csv; charset=utf-8",
                 lists=depends_on,
