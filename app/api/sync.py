@@ -20,18 +20,15 @@ from app.http.answer import Answer
 from app.http.raw import RawResponse
 from app.reads.answers import EPOCH
 from app.store import feed
-from app.store.export import CsvDialect, Export, csv_bytes, export
-from app.store.feed import Change
+from app.store.export import CsvDialect, csv_bytes, export
+from app.wire import ChangesPage, Export
 
 MAX_LIMIT = 5000
 MAX_WAIT = 30
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class ChangesOut(msgspec.Struct, kw_only=True):
-    changes: list[Change]
-    next_after: int
-    has_more: bool
+ChangesOut = ChangesPage[msgspec.Raw]  # values passed through as stored
 
 
 @get("/v1/changes", tags=["sync"], summary="The change feed, by cursor", guards=[sync_access])

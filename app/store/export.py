@@ -18,17 +18,9 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.values import VALUE_FIELDS
-from app.store.queries import REVISIONS, ListMetadata, last_seq, latest_versions, value_from_row
+from app.store.queries import REVISIONS, last_seq, latest_versions, value_from_row
 from app.store.tables import value_revision
-
-
-class ExportedList(ListMetadata, kw_only=True):
-    values: list[dict[str, Any]]
-
-
-class Export(msgspec.Struct):
-    seq: int
-    codelists: list[ExportedList]
+from app.wire import Export, ExportedList, ExportedValue, Revision
 
 
 @asynccontextmanager
@@ -64,23 +56,24 @@ async def export(engine: AsyncEngine) -> Export:
 
     lists = []
     for _, head in sorted(heads.items()):
-        values = []
-        for history in revisions[head.list_id].values():
-            current = history[-1]
-            value = msgspec.to_builtins(value_from_row(current))
-            value["history"] = [
-                {
-                    "version": row.version_from,
-                    "changeset": row.changeset_id,
-                    "published_at": msgspec.to_builtins(row.published_at),
-                    "name": row.name,
-                    "valid_from": row.valid_from.isoformat(),
-                    "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-                    "active": row.active,
-                }
-                for row in history
-            ]
-            values.append(value)
+        values = [
+            ExportedValue(
+                **msgspec.structs.asdict(value_from_row(history[-1])),
+                history=[
+                    Revision(
+                        version=row.version_from,
+                        changeset=row.changeset_id,
+                        published_at=row.published_at,
+                        name=row.name,
+                        valid_from=row.valid_from,
+                        valid_to=row.valid_to,
+                        active=row.active,
+                    )
+                    for row in history
+                ],
+            )
+            for history in revisions[head.list_id].values()
+        ]
         lists.append(ExportedList(**head.metadata(), values=values))
     return Export(seq=seq, codelists=lists)
 
@@ -107,16 +100,16 @@ def _rows(data: Export) -> Iterator[list[str]]:
         for value in codelist.values:
             yield [
                 codelist.key,
-                value["code"],
-                value["name"],
-                value["description"] or "",
-                value["valid_from"],
-                value["valid_to"] or "",
-                "true" if value["active"] else "false",
-                "" if value["sort_order"] is None else str(value["sort_order"]),
-                value["parent"] or "",
-                " ".join(value["replaced_by"]),
-                msgspec.json.encode(value["attributes"]).decode() if value["attributes"] else "",
+                value.code,
+                value.name,
+                value.description or "",
+                value.valid_from.isoformat(),
+                value.valid_to.isoformat() if value.valid_to else "",
+                "true" if value.active else "false",
+                "" if value.sort_order is None else str(value.sort_order),
+                value.parent or "",
+                " ".join(value.replaced_by),
+                msgspec.json.encode(value.attributes).decode() if value.attributes else "",
             ]
 
 
