@@ -217,6 +217,7 @@ export class CodelistSelect extends HTMLElement {
       const box = (this.#box = document.createElement('input'));
       box.type = 'search';
       box.autocomplete = 'off';
+      box.placeholder = 'Søg';
       box.setAttribute('aria-controls', this.#select.id);
       box.addEventListener('keydown', (event) => event.key === 'ArrowDown' && this.#select.focus());
       this.#select.before(box);

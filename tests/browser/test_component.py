@@ -350,3 +350,41 @@ def test_the_filter_folds_text_as_the_service_folds_q(
         [_module(service), samples],
     )
     assert folded == [search_form(sample) for sample in samples]
+
+
+def test_elements_added_later_reuse_the_answer_or_ask_once_more(
+    page: Page, recorder: Recorder, front: FrontEnd
+) -> None:
+    show(
+        page,
+        front,
+        """<label for="a">A</label><codelist-select id="a" list="fravaer" value="59"></codelist-select>
+        <label for="d">D</label>
+        <codelist-select id="d" list="fravaer" at="2025-01-01" value="59"></codelist-select>""",
+        f"{recorder.url}/components/codelist-select.js",
+    )
+    assert sorted(s.path for s in recorder.requests("/fravaer/options")) == [
+        "/v1/codelists/fravaer/options?include=59",
+        "/v1/codelists/fravaer/options?include=59&at=2025-01-01",
+    ]
+    add = """([id, value]) => {
+        const label = Object.assign(document.createElement('label'), {htmlFor: id, textContent: id});
+        const element = Object.assign(document.createElement('codelist-select'), {id});
+        element.setAttribute('list', 'fravaer');
+        if (value) element.setAttribute('value', value);
+        document.querySelector('main').append(label, element);
+    }"""
+    # a selectable value or none: the answer the page has already
+    page.evaluate(add, ["b", "1"])
+    page.evaluate(add, ["c", ""])
+    page.wait_for_function(LOADED)
+    assert len(recorder.requests("/fravaer/options")) == 2
+    # a retired value the answer lacks: one more request, for every stored value so far
+    page.evaluate(add, ["e", "60"])
+    page.wait_for_function(LOADED)
+    assert recorder.requests("/fravaer/options")[-1].path == (
+        "/v1/codelists/fravaer/options?include=59,60"
+    )
+    assert [o for o in shown(page, "#e") if o[3]] == [
+        ["60", "Dispensation fra danskprøve (udgået)", True, True]
+    ]
