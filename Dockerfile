@@ -7,6 +7,8 @@ COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY alembic.ini ./
 COPY alembic ./alembic
+# app/components/codelist-select.js is a link into clients/js: the one source of the module
+COPY clients/js ./clients/js
 COPY app ./app
 COPY seed ./seed
 RUN uv sync --frozen --no-dev

@@ -13,6 +13,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
 from app.api.codelists import CodeListController, validate_many
+from app.api.components import ComponentController
 from app.api.console import ConsoleController
 from app.api.errors import problem_details_plugin
 from app.api.review import ReviewController, audit_log, whoami
@@ -53,6 +54,7 @@ def create_litestar(services: Services) -> Litestar:
             ready,
             docs,
             PrometheusController,
+            ComponentController,
             ConsoleController,
         ],
         dependencies=services.dependencies(),
