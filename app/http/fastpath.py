@@ -21,7 +21,8 @@ from typing import Any
 from prometheus_client import Counter
 
 from app.domain.clock import Clock
-from app.http.answer import Answer, SizedLRU
+from app.domain.sized_lru import SizedLRU
+from app.http.answer import Answer
 from app.http.conditional import CachePolicy, respond
 from app.http.cors import CORSPolicy
 from app.http.raw import RawResponse
@@ -132,8 +133,9 @@ class FastPath:
         if scope["type"] == "http" and scope["method"] in _READS:
             now = self.cache.clock.now()
             found = self.cache.lookup(scope, now)
+            authorise = self.authorise
             if found is not None and (
-                self.authorise is None or await self.authorise(_authorization(scope), found[1])
+                authorise is None or await _authorised(authorise, scope, found[1])
             ):
                 _FROM_CACHE.inc()
                 response = self.cache.response(found[0], scope, now)
@@ -141,6 +143,13 @@ class FastPath:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _authorised(authorise: Authorise, scope: Any, scopes: Set[str]) -> bool:
+    try:
+        return await authorise(_authorization(scope), scopes)
+    except Exception:  # noqa: BLE001 - the framework's guard meets it again and answers it
+        return False
 
 
 def _authorization(scope: Any) -> bytes | None:

@@ -13,7 +13,10 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
 from app.api.codelists import CodeListController, validate_many
+from app.api.components import ComponentController
+from app.api.console import ConsoleController
 from app.api.errors import problem_details_plugin
+from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import docs, live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
@@ -41,6 +44,9 @@ def create_litestar(services: Services) -> Litestar:
             CodeListController,
             validate_many,
             ChangeSetController,
+            ReviewController,
+            whoami,
+            audit_log,
             changes,
             export_all,
             SubscriptionController,
@@ -48,6 +54,8 @@ def create_litestar(services: Services) -> Litestar:
             ready,
             docs,
             PrometheusController,
+            ComponentController,
+            ConsoleController,
         ],
         dependencies=services.dependencies(),
         plugins=[problem_details_plugin()],
