@@ -126,7 +126,12 @@ class Services:
             # Every process reports its generation, so purges wait for all of them.
             reporter = GenerationReporter(self.engine, self.catalog, self.answers)
             self._tasks.append(asyncio.create_task(reporter.run()))
-            purger = PurgeWorker(self.engine, self.catalog, self.settings)
+            purger = PurgeWorker(
+                self.engine,
+                self.catalog,
+                urls=self.settings.purge_urls,
+                retry_seconds=self.settings.purge_retry_seconds,
+            )
             self._tasks.append(asyncio.create_task(purger.run()))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(

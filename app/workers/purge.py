@@ -34,9 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.http.fastpath import AnswerCache
 from app.reads.catalog import Catalog
-from app.server.settings import Settings
 from app.store import purges
 from app.store.purges import PendingPurges
+from app.workers.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class GenerationReporter:
         self.catalog = catalog
         self.answers = answers
         self.process = str(uuid.uuid4())
+        self.outage = Outage("database for reporting this process's publish generation")
 
     async def run(self) -> None:
         try:
@@ -92,8 +93,10 @@ class GenerationReporter:
                 published = self.catalog.next_publish()
                 try:
                     await self.report()
-                except Exception:
-                    log.exception("could not report this process's publish generation")
+                except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                    self.outage.started(exc)
+                else:
+                    self.outage.ended()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(HEARTBEAT_SECONDS):
                         await published.wait()
@@ -117,11 +120,22 @@ class GenerationReporter:
 class PurgeWorker:
     """Sends every cache the purges of the outbox, one process per cache at a time."""
 
-    def __init__(self, engine: AsyncEngine, catalog: Catalog, settings: Settings) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        catalog: Catalog,
+        *,
+        urls: Sequence[str],
+        retry_seconds: float,
+    ) -> None:
+        """``urls``: the caches (CODELISTS_PURGE_URLS); ``retry_seconds``: the first retry
+        delay of a purge a cache did not take (CODELISTS_PURGE_RETRY_SECONDS), doubling."""
         self.engine = engine
         self.catalog = catalog
-        self.settings = settings
-        self.urls = list(dict.fromkeys(url.rstrip("/") for url in settings.purge_urls))
+        self.retry_seconds = retry_seconds
+        self.urls = list(dict.fromkeys(url.rstrip("/") for url in urls))
+        self.outage = Outage("database for purging shared caches")
+        self.unreachable = {url: Outage(f"shared cache {url}") for url in self.urls}
 
     async def run(self) -> None:
         if not self.urls:
@@ -146,8 +160,9 @@ class PurgeWorker:
                         pruned_at = loop_time
                         async with self.engine.begin() as connection:
                             await purges.prune(connection, _utcnow())
-                except Exception:
-                    log.exception("purging shared caches failed; will retry")
+                    self.outage.ended()
+                except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                    self.outage.started(exc)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause):
                         await published.wait()
@@ -168,11 +183,11 @@ class PurgeWorker:
         await self._wait_for_processes(pending.generation)
         error = await self._send(client, url, pending)
         if error is not None:
-            log.warning("cache %s did not take a purge (%s); will retry", url, error)
+            self.unreachable[url].started(RuntimeError(error))
+        else:
+            self.unreachable[url].ended()
         now = _utcnow()
-        retry_at = now + timedelta(
-            seconds=retry_delay(pending.attempts + 1, self.settings.purge_retry_seconds)
-        )
+        retry_at = now + timedelta(seconds=retry_delay(pending.attempts + 1, self.retry_seconds))
         async with self.engine.begin() as connection:
             await purges.finish(connection, url, pending, error=error, retry_at=retry_at)
         return True
