@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access
+from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
@@ -23,13 +24,13 @@ from app.domain.documents import (
     MAX_OPERATIONS,
     parse_document,
 )
+from app.domain.errors import InvalidDocument
 from app.domain.planning import Plan
 from app.store import changesets
 from app.store.changesets import ChangeSetRecord, Status
 from app.store.publish import ChangeSetNotFound, publish, submit
 
-YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
-JSON_TYPES = {"application/json", ""}
+JSON_TYPES = frozenset({"application/json", ""})
 # Room for a 5 MiB document and then some, so an oversized one gets a precise 422, not a 413.
 MAX_BODY = 2 * MAX_DOCUMENT_BYTES
 
@@ -147,6 +148,7 @@ class ChangeSetController(Controller):
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
         operation_class=_ChangeSetOperation,
+        opt={INVALID_BODY: InvalidDocument},
     )
     async def create(
         self,

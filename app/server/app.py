@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
+from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
 from app.api.errors import problem_details_plugin
 from app.api.service import docs, live, ready
@@ -23,6 +24,12 @@ from app.http.fastpath import FastPath
 from app.server.logs import AccessLog, configure_logging
 from app.server.settings import Settings
 from app.server.wiring import Services
+
+
+async def before_each_request(request: Request[Any, Any, Any]) -> None:
+    """Checks every request passes before its handler: parameters it takes, bodies it can read."""
+    await refuse_unknown_parameters(request)
+    await refuse_deep_bodies(request)
 
 
 def create_litestar(services: Services) -> Litestar:
@@ -61,7 +68,7 @@ def create_litestar(services: Services) -> Litestar:
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
-        before_request=refuse_unknown_parameters,
+        before_request=before_each_request,
         request_max_body_size=1024 * 1024,  # change sets allow more
     )
     learn_accepted_parameters(app)
