@@ -22,7 +22,15 @@ from litestar import Litestar, Request, Response, get
 
 CONSTANTS_VARIABLE = "BENCH_CONTROL_CONSTANTS"
 # The headers a control answer copies from the service; litestar sets content-length itself.
-COPIED_HEADERS = ("etag", "last-modified", "cache-control", "vary")
+COPIED_HEADERS = (
+    "etag",
+    "last-modified",
+    "cache-control",
+    "vary",
+    "surrogate-key",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+)
 
 
 class Captured(msgspec.Struct, frozen=True):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
-from bench import generate, postgres, scale, servers, warm, wrk
+from bench import generate, postgres, scale, servers, tokens, warm, wrk
 from bench.control_app import save as save_constants
 
 RESULTS = Path(__file__).with_name("results")
@@ -198,6 +198,51 @@ def _warm(config: Config, report: Report, work: Path) -> None:
             control.stop()
 
 
+def token_reads(config: Config, report: Report, work: Path) -> None:
+    """Token-protected warm reads against public ones (bench/tokens.py), on the warm store."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{work / 'warm.db'}"}
+    if not (work / "warm.db").exists():
+        docs = _generated("warm", generate.write_warm)
+        servers.run_codelists(["seed", str(docs)], env, report.directory / "seed.log", timeout=120)
+    token = tokens.create_token(env, report.directory / "token.log")
+    authorization = {"Authorization": f"Bearer {token}"}
+    public = servers.start_service(env, report.directory / "service-public.log")
+    protected = None
+    try:
+        protected = servers.start_service(
+            {**env, "CODELISTS_PUBLIC_READ": "false"}, report.directory / "service-token.log"
+        )
+        protected.name = "protected"
+        problems = tokens.check(public, protected, authorization)
+        comparisons = tokens.compare(
+            public,
+            protected,
+            authorization,
+            seconds=config.seconds,
+            warmup=config.warmup_seconds,
+            rounds=config.rounds,
+            threads=config.threads,
+            connections=config.connections,
+            log=report.directory / "wrk-tokens.log",
+            progress=report.progress,
+        )
+        report.add(
+            "",
+            "token-protected warm reads (CODELISTS_PUBLIC_READ=false, Authorization: Bearer, "
+            "token scope read) against public warm reads of the same store, same wrk settings "
+            "and alternating slices; ratio = token/public",
+            "answers as the contract says (private with a token, 401 without)"
+            if not problems
+            else "; ".join(problems),
+            "",
+            tokens.table(comparisons),
+        )
+    finally:
+        public.stop()
+        if protected is not None:
+            protected.stop()
+
+
 def _scale_sqlite(config: Config, report: Report, work: Path) -> None:
     lists, values = config.lists, config.values
     docs = _generated("scale", lambda d: generate.write_scale(d, lists, values), lists, values)
@@ -332,6 +377,8 @@ def main() -> None:
     try:
         with report.section("warm reads"):
             _warm(config, report, work)
+        with report.section("token-protected reads"):
+            token_reads(config, report, work)
         report.add("", "scale")
         with report.section("scale (SQLite)"):
             _scale_sqlite(config, report, work)

@@ -167,13 +167,15 @@ class ChangeSetController(Controller):
                 detail=f"Send the change set as application/json or application/yaml, "
                 f"not {media_type}.",
             )
-        document = parse_document(await request.body(), yaml=media_type in YAML_TYPES)
+        raw = await request.body()
+        document = parse_document(raw, yaml=media_type in YAML_TYPES)
         outcome = await submit(
             engine,
             document,
             author=_author(request),
             now=clock.now(),
             publish=publish_now,
+            document_bytes=len(raw),
         )
         if publish_now:
             await catalog.refresh()

@@ -6,6 +6,8 @@ handler declares ``engine: EngineDep`` and litestar hands it the process's engin
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,3 +23,6 @@ CatalogDep = NamedDependency[Catalog]  # "catalog": the read model of published 
 ReadsDep = NamedDependency[Reads]  # "reads": builds read answers
 AnswersDep = NamedDependency[AnswerCache]  # "answers": encoded answers by request
 SecretsDep = NamedDependency[SecretBox]  # "secrets": webhook secrets at rest
+# "webhook_networks": CODELISTS_WEBHOOK_ALLOWED_NETWORKS, a tuple of ipaddress networks (typed
+# Any here: litestar validates dependencies with msgspec, which cannot take that union).
+NetworksDep = NamedDependency[Any]

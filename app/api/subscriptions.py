@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
@@ -13,12 +12,14 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.api.auth import admin_access
-from app.api.dependencies import CatalogDep, ClockDep, EngineDep, SecretsDep
+from app.api.dependencies import CatalogDep, ClockDep, EngineDep, NetworksDep, SecretsDep
+from app.domain.destinations import Network
 from app.domain.documents import ListKey
-from app.domain.errors import FieldError, InvalidRequest, NotFound
+from app.domain.errors import FieldError, InvalidRequest, InvalidSubscription, NotFound
 from app.store import subscriptions
 from app.store.secrets import new_secret
 from app.store.subscriptions import DeliveryStatus, Subscription
+from app.workers.destinations import destination_problem
 
 PathId = FromPath[str]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -78,18 +79,18 @@ class SubscriptionNotFound(NotFound):
         super().__init__(f"there is no subscription '{subscription_id}'")
 
 
-def _check(body: NewSubscription, known_lists: set[str]) -> None:
-    errors = []
-    parts = urlsplit(body.url)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or any(ord(char) < 0x21 or ord(char) == 0x7F for char in body.url)
-    ):
-        errors.append(FieldError("url", "must be an absolute http:// or https:// URL"))
-    for index, key in enumerate(body.lists or []):
-        if key not in known_lists:
-            errors.append(FieldError(f"lists[{index}]", f"list '{key}' does not exist"))
+async def _check(
+    body: NewSubscription, known_lists: set[str], allowed: tuple[Network, ...]
+) -> None:
+    """InvalidSubscription (422) for a URL that may not be used, InvalidRequest for lists."""
+    problem = await destination_problem(body.url, allowed)
+    if problem:
+        raise InvalidSubscription([FieldError("url", problem)])
+    errors = [
+        FieldError(f"lists[{index}]", f"list '{key}' does not exist")
+        for index, key in enumerate(body.lists or [])
+        if key not in known_lists
+    ]
     if errors:
         raise InvalidRequest(errors)
 
@@ -106,9 +107,10 @@ class SubscriptionController(Controller):
         clock: ClockDep,
         catalog: CatalogDep,
         secrets: SecretsDep,
+        webhook_networks: NetworksDep,
         data: JSONBody[NewSubscription],
     ) -> CreatedSubscription:
-        _check(data, set(catalog.latest))
+        await _check(data, set(catalog.latest), webhook_networks)
         secret = new_secret()
         async with engine.begin() as connection:
             record = await subscriptions.create(

@@ -12,7 +12,7 @@ from litestar.enums import HttpMethod
 from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 
-from app.api.auth import sync_access
+from app.api.auth import SYNC_SCOPES, sync_access
 from app.api.dependencies import AnswersDep, CatalogDep, EngineDep
 from app.domain.documents import LIST_KEY_PATTERN
 from app.http.answer import Answer
@@ -89,13 +89,18 @@ async def export_all(
     async def build(_: object) -> Answer:
         data = await export(engine)
         published = max((item.published_at for item in data.codelists), default=EPOCH)
+        depends_on = [item.key for item in data.codelists]
         if format == "csv":
             return Answer(
                 to_csv(data).encode(),
                 last_modified=published,
                 media_type=b"text/csv; charset=utf-8",
+                lists=depends_on,
+                index=True,
             )
-        return Answer(msgspec.json.encode(data), last_modified=published)
+        return Answer(
+            msgspec.json.encode(data), last_modified=published, lists=depends_on, index=True
+        )
 
     # Keyed by the publish generation like every read: repeated exports cost nothing.
-    return await answers.serve(request.scope, build)
+    return await answers.serve(request.scope, build, scopes=SYNC_SCOPES)

@@ -48,12 +48,13 @@ def _run(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-def _read_document(path: Path) -> ChangeSetDocument:
+def _read_document(path: Path) -> tuple[ChangeSetDocument, int]:
+    """The document in ``path`` and its size in bytes (its limit is checked while planning)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
-    return parse_document(raw, yaml=path.suffix.lower() in {".yaml", ".yml"})
+    return parse_document(raw, yaml=path.suffix.lower() in {".yaml", ".yml"}), len(raw)
 
 
 def _fail_invalid(path: Path, error: InvalidDocument) -> None:
@@ -76,9 +77,14 @@ def migrate_command() -> None:
 
 
 async def _apply(engine: AsyncEngine, settings: Settings, path: Path, author: str) -> str:
-    document = _read_document(path)
+    document, size = _read_document(path)
     outcome = await submit(
-        engine, document, author=author, now=Clock(settings.zone()).now(), publish=True
+        engine,
+        document,
+        author=author,
+        now=Clock(settings.zone()).now(),
+        publish=True,
+        document_bytes=size,
     )
     versions = outcome.record.versions or {}
     if not outcome.created:
@@ -129,7 +135,8 @@ def plan_command(file: Path) -> None:
     """Print what publishing FILE would change, value by value."""
 
     async def work(engine: AsyncEngine, _: Settings) -> Preview:
-        return await plan_only(engine, _read_document(file))
+        document, size = _read_document(file)
+        return await plan_only(engine, document, document_bytes=size)
 
     try:
         preview = _run(work)

@@ -1,8 +1,10 @@
 """The change-set document (changesets.md) as typed msgspec structs, and its decoding.
 
-msgspec stops at the first structural error, so the document is decoded in two steps: the
-header first, then every operation on its own, to report at least one error per operation,
-each with its path (``changes[1].codes[2]``).
+Decoding finds the structural errors (changesets.md, "Validation"): keys given twice (found by
+parsing.py), unknown keys, wrong types, dates that are not dates. msgspec stops at the first
+error, so an invalid document is converted again in two steps, the header first, then every
+operation on its own, to report at least one error per operation, each with its path
+(``changes[1].codes[2]``). Length limits are rule errors, checked while planning (limits.py).
 """
 
 from __future__ import annotations
@@ -13,29 +15,35 @@ from typing import Annotated, Any
 
 import msgspec
 import msgspec.json
-import msgspec.yaml
 from msgspec import UNSET, Meta, UnsetType
 
-from app.domain.errors import FieldError, InvalidDocument, from_msgspec
+from app.domain.errors import FieldError, InvalidDocument, from_msgspec, in_document_order
+from app.domain.limits import MAX_DOCUMENT_BYTES, Limit
+from app.domain.parsing import load_json, load_yaml
 
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+__all__ = ["MAX_DOCUMENT_BYTES", "ChangeSetDocument", "convert_document", "parse_document"]
+
 MAX_OPERATIONS = 10_000
 
 # A code is served as a string and used in URLs and in comma-separated `include=` lists,
 # hence no whitespace, commas or slashes.
-Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s,/\x00-\x1f\x7f]+$")]
+_CODE_CHARS = r"^[^\s,/\x00-\x1f\x7f]+$"
+Code = Annotated[str, Meta(min_length=1, pattern=_CODE_CHARS), Limit(64)]
+# Path and query parameters (and subscriptions) take a list key with its length in the pattern;
+# in a document the length is a limit, a rule error (limits.py).
 LIST_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 ListKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=LIST_KEY_PATTERN)]
+_DocumentListKey = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]*$"), Limit(64)]
 CHANGESET_ID_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
-ChangeSetId = Annotated[str, Meta(pattern=CHANGESET_ID_PATTERN)]
+ChangeSetId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]+$"), Limit(100)]
 # Names are one line; longer texts may have line breaks and tabs but no other control characters
 # (PostgreSQL cannot store NUL, and nothing else has a use in a code list).
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-Name = Annotated[str, Meta(min_length=1, max_length=500, pattern=_ONE_LINE)]
-Text = Annotated[str, Meta(max_length=5000, pattern=_MULTI_LINE)]
-Label = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LINE)]
-Reason = Annotated[str, Meta(min_length=1, max_length=2000, pattern=_MULTI_LINE)]
+Name = Annotated[str, Meta(min_length=1, pattern=_ONE_LINE), Limit(500)]
+Text = Annotated[str, Meta(pattern=_MULTI_LINE), Limit(5000)]
+Label = Annotated[str, Meta(min_length=1, pattern=_ONE_LINE), Limit(100)]
+Reason = Annotated[str, Meta(min_length=1, pattern=_MULTI_LINE), Limit(2000)]
 SortOrder = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
 
 
@@ -74,7 +82,7 @@ class FieldPatch(_Input, frozen=True):
 
 # The operations have a field called `list`, so inside them the type is `builtins.list`.
 class CreateList(_Input, frozen=True, tag="create_list", tag_field="op"):
-    list: ListKey
+    list: _DocumentListKey
     name: Name
     description: Text | None = None
     # Where the values come from (a release note, a wiki page) or that they are illustrative.
@@ -84,19 +92,19 @@ class CreateList(_Input, frozen=True, tag="create_list", tag_field="op"):
 
 
 class UpdateList(_Input, frozen=True, tag="update_list", tag_field="op"):
-    list: ListKey
+    list: _DocumentListKey
     name: Name | UnsetType = UNSET
     description: Text | UnsetType | None = UNSET
     source: Text | UnsetType | None = UNSET
 
 
 class Upsert(_Input, frozen=True, tag="upsert", tag_field="op"):
-    list: ListKey
+    list: _DocumentListKey
     values: Annotated[builtins.list[ValueSpec], Meta(min_length=1, max_length=MAX_OPERATIONS)]
 
 
 class SetFields(_Input, frozen=True, tag="set", tag_field="op"):
-    list: ListKey
+    list: _DocumentListKey
     codes: Annotated[builtins.list[Code], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     fields: FieldPatch
 
@@ -127,39 +135,43 @@ class _Header(_Input, frozen=True):
 
 
 def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
-    """Decode and structurally validate a change-set document, or raise ``InvalidDocument``."""
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        size = len(raw) / (1024 * 1024)
-        raise InvalidDocument([FieldError("", f"document is {size:.1f} MiB; the limit is 5 MiB")])
-    try:  # a valid document in one go; an invalid one again, slowly, to find every error
-        if yaml:
-            return msgspec.yaml.decode(raw, type=ChangeSetDocument)
-        return msgspec.json.decode(raw, type=ChangeSetDocument)
-    except Exception:  # noqa: BLE001, S110 - reported below, with paths
-        pass
-    try:
-        tree = msgspec.yaml.decode(raw) if yaml else msgspec.json.decode(raw)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the document's fault
-        kind = "YAML" if yaml else "JSON"
-        raise InvalidDocument([FieldError("", f"malformed {kind}: {exc}")]) from None
-    return convert_document(tree)
+    """Decode and structurally validate a change-set document, or raise ``InvalidDocument``.
+
+    The size limit is a rule, checked while planning (``plan_changeset(document_bytes=...)``).
+    """
+    tree, duplicates = load_yaml(raw) if yaml else load_json(raw)
+    return convert_document(tree, duplicates)
 
 
-def convert_document(tree: Any) -> ChangeSetDocument:
-    """Validate a decoded document tree, reporting one structural error per operation."""
+def convert_document(tree: Any, found: list[FieldError] | None = None) -> ChangeSetDocument:
+    """Validate a decoded document tree, reporting one structural error per operation.
+
+    ``found`` are structural errors the parser found already (keys given twice); they are
+    reported with the others, each operation's in document order.
+    """
+    errors = list(found or ())
+    if not errors:
+        try:  # a valid document in one go; an invalid one again, slowly, to find every error
+            return msgspec.convert(tree, ChangeSetDocument)
+        except (msgspec.ValidationError, RecursionError):
+            pass
     try:
         header = msgspec.convert(tree, _Header)
     except msgspec.ValidationError as exc:
-        raise InvalidDocument([from_msgspec(exc, "")]) from None
+        errors.append(from_msgspec(exc, ""))
+        raise InvalidDocument(in_document_order(errors)) from None
+    except RecursionError:
+        raise InvalidDocument([FieldError("", "nested too deeply")]) from None
     operations: list[Operation] = []
-    errors: list[FieldError] = []
     for index, raw_operation in enumerate(header.changes):
         try:
             operations.append(msgspec.convert(raw_operation, Operation))
         except msgspec.ValidationError as exc:
             errors.append(from_msgspec(exc, f"changes[{index}]"))
+        except RecursionError:
+            errors.append(FieldError(f"changes[{index}]", "nested too deeply"))
     if errors:
-        raise InvalidDocument(errors)
+        raise InvalidDocument(in_document_order(errors))
     return ChangeSetDocument(
         id=header.id,
         reason=header.reason,

@@ -51,6 +51,13 @@ class InvalidDocument(BadInput):
     title = "Invalid change set"
 
 
+class InvalidSubscription(BadInput):
+    """A webhook subscription whose URL may not be used (422, api.md "Sync endpoints")."""
+
+    status = 422
+    title = "Invalid subscription"
+
+
 class InvalidRequest(BadInput):
     """A request body or parameter that is not what the endpoint takes (400)."""
 
@@ -94,3 +101,16 @@ def field_error(path: str, message: str) -> FieldError:
             "unknown field" if named["what"] == "contains unknown" else "required field missing"
         )
     return FieldError(path=path.lstrip("."), message=message)
+
+
+def _operation_index(error: FieldError) -> int:
+    """The index of the operation an error is in; -1 for the document and its header."""
+    if not error.path.startswith("changes["):
+        return -1
+    return int(error.path[len("changes[") : error.path.index("]")])
+
+
+def in_document_order(errors: list[FieldError]) -> list[FieldError]:
+    """``errors`` without repeats, the header's first, then each operation's, in order; the
+    order among one operation's errors is kept."""
+    return sorted(dict.fromkeys(errors), key=_operation_index)

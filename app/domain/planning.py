@@ -25,6 +25,7 @@ from app.domain.documents import (
     ValueSpec,
 )
 from app.domain.errors import FieldError, InvalidDocument
+from app.domain.limits import document_size_error, limit_errors
 from app.domain.values import Value, changed_fields, code_order
 
 ChangeKind = Literal["created", "updated", "deactivated", "reactivated"]
@@ -299,13 +300,25 @@ def referenced_lists(document: ChangeSetDocument) -> set[str]:
 
 
 def plan_changeset(
-    document: ChangeSetDocument, current: Mapping[str, ListState]
+    document: ChangeSetDocument,
+    current: Mapping[str, ListState],
+    *,
+    document_bytes: int | None = None,
 ) -> dict[str, PlannedList]:
     """The lists this change set changes, with their plans; raises ``InvalidDocument``.
 
     ``current`` holds the latest state of every existing list the document names.
+    ``document_bytes`` is the size of the document as received, checked against its limit;
+    None for a document accepted before (a stored one planned again). Every rule error, the
+    limits included (changesets.md, "Validation"), is reported in one ``InvalidDocument``:
+    the limits first, then the others as the operations are applied, then the checks on the
+    resulting values.
     """
     planner = _Planner(current)
+    too_big = None if document_bytes is None else document_size_error(document_bytes)
+    if too_big is not None:
+        planner.errors.append(too_big)
+    planner.errors.extend(limit_errors(document))
     for index, operation in enumerate(document.changes):
         path = f"changes[{index}]"
         if isinstance(operation, CreateList):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Generic, Literal, TypeVar
@@ -24,7 +24,38 @@ COMPRESS_OVER = 1024
 _SIZE_OVERHEAD = 512  # keys, headers and object overhead per cached answer, roughly
 
 
+# Bound of a Surrogate-Key value naming every list: Varnish's default limit for one header line
+# (http_resp_hdr_len) is 8 KiB, and the contract runs it with no -p parameters.
+MAX_SURROGATE_KEY = 4096
+
+
+def surrogate_key(lists: Iterable[str] = (), *, index: bool = False) -> bytes:
+    """The ``Surrogate-Key`` value of an answer (api.md "Shared caches and CDNs").
+
+    ``codelists`` always (an operator's purge-all), ``list:<key>`` for each list the answer
+    depends on, and ``index`` when it depends on the set of lists. An ``index`` answer depends
+    on every list; it names them all while that fits in ``MAX_SURROGATE_KEY`` bytes, else
+    ``index`` alone stands for them: every publish purges ``index`` too. List keys never
+    contain a space (LIST_KEY_PATTERN), so the space-separated value is unambiguous.
+    """
+    keys = ["codelists", *(f"list:{key}" for key in sorted(set(lists)))]
+    if index:
+        keys.append("index")
+    value = " ".join(keys)
+    if index and len(value) > MAX_SURROGATE_KEY:
+        value = "codelists index"
+    return value.encode()
+
+
 class Answer:
+    """One read answer: its bytes and the facts its cache headers are made from.
+
+    ``last_modified`` and ``changes_at`` are aware datetimes; ``changes_at`` is the next
+    instant (a midnight in the service's time zone) at which the answer changes state, or None.
+    ``lists`` are the keys of the lists the answer depends on and ``index`` says it depends on
+    the set of lists; together they make its ``Surrogate-Key``.
+    """
+
     __slots__ = (
         "_encoded",
         "body",
@@ -34,6 +65,7 @@ class Answer:
         "last_modified",
         "last_modified_header",
         "media_type",
+        "surrogate_key",
     )
 
     def __init__(
@@ -44,6 +76,8 @@ class Answer:
         changes_at: datetime | None = None,
         immutable: bool = False,
         media_type: bytes = b"application/json",
+        lists: Iterable[str] = (),
+        index: bool = False,
     ) -> None:
         self.body = body
         self.media_type = media_type
@@ -56,6 +90,7 @@ class Answer:
         self.changes_at = changes_at
         # Both version and date were given: this answer can never change.
         self.immutable = immutable
+        self.surrogate_key = surrogate_key(lists, index=index)
         self._encoded: dict[Coding, tuple[bytes, bytes]] = {}
 
     def representation(self, coding: Coding) -> tuple[bytes, bytes]:

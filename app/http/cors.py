@@ -1,8 +1,14 @@
 """CORS for browsers: reads from any (or the configured) origin, with ``ETag`` exposed.
 
-Written as a small ASGI middleware of our own rather than litestar's ``CORSConfig`` because it
-must wrap the cached-answer fast path too, which runs in front of the framework, and because
-litestar's middleware replaces an existing ``Vary`` header instead of adding ``Origin`` to it.
+Written as a small ASGI middleware of our own rather than litestar's ``CORSConfig`` because the
+cached-answer fast path, which runs in front of the framework, must add the very same headers,
+and because litestar's middleware replaces an existing ``Vary`` header instead of adding
+``Origin`` to it.
+
+Shared caches store one answer for every requester, so the CORS headers may not depend on
+whether the request that filled the cache had an ``Origin`` (api.md "HTTP caching"): with the
+default ``*`` every answer carries ``Access-Control-Allow-Origin: *``; with an allow-list every
+answer carries ``Vary: Origin``, so a cache keeps one answer per origin.
 """
 
 from __future__ import annotations
@@ -14,49 +20,87 @@ ALLOWED_METHODS = b"GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = b"Authorization, Content-Type, If-None-Match, If-Modified-Since"
 EXPOSED_HEADERS = b"ETag, Last-Modified, Cache-Control, Content-Encoding"
 PREFLIGHT_MAX_AGE = b"86400"
+ASGIHeaders = list[tuple[bytes, bytes]]
+
+
+class CORSPolicy:
+    """Which origins may read, and the headers that says on an answer.
+
+    ``origins`` are origins such as ``https://app.example`` (a trailing slash is ignored), or
+    ``*`` for any origin.
+    """
+
+    def __init__(self, origins: Sequence[str]) -> None:
+        self.any_origin = "*" in origins
+        self.origins = frozenset(origin.rstrip("/").encode() for origin in origins)
+        self._any = (
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", EXPOSED_HEADERS),
+        )
+
+    def allowed(self, origin: bytes | None) -> bytes | None:
+        """The ``Access-Control-Allow-Origin`` value for a request from ``origin``, if any."""
+        if self.any_origin:
+            return b"*"
+        return origin if origin is not None and origin in self.origins else None
+
+    def apply(self, headers: ASGIHeaders, request_headers: ASGIHeaders) -> ASGIHeaders:
+        """Add the CORS headers of an answer to ``headers`` (changed in place and returned)."""
+        if self.any_origin:
+            headers.extend(self._any)
+            return headers
+        origin = next((value for name, value in request_headers if name == b"origin"), None)
+        if origin is not None and origin in self.origins:
+            headers.append((b"access-control-allow-origin", origin))
+            headers.append((b"access-control-expose-headers", EXPOSED_HEADERS))
+        return add_vary(headers, b"Origin")
+
+
+def add_vary(headers: ASGIHeaders, field: bytes) -> ASGIHeaders:
+    """Name ``field`` in the answer's ``Vary``, next to any field already named there."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            named = {part.strip().lower() for part in value.split(b",")}
+            if field.lower() not in named and b"*" not in named:
+                headers[index] = (name, value + b", " + field)
+            return headers
+    headers.append((b"vary", field))
+    return headers
 
 
 class CORSMiddleware:
-    def __init__(self, app: Any, origins: Sequence[str]) -> None:
-        self.app = app
-        self.any_origin = "*" in origins
-        self.origins = {origin.rstrip("/").encode() for origin in origins}
+    """ASGI middleware: answers preflights and adds the CORS headers to every answer."""
 
-    def _allow_origin(self, origin: bytes) -> bytes | None:
-        if self.any_origin:
-            return b"*"
-        return origin if origin in self.origins else None
+    def __init__(self, app: Any, policy: CORSPolicy | Sequence[str]) -> None:
+        self.app = app
+        self.policy = policy if isinstance(policy, CORSPolicy) else CORSPolicy(policy)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin = preflight = None
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                origin = value
-            elif name == b"access-control-request-method":
-                preflight = value
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        allowed = self._allow_origin(origin)
-        if scope["method"] == "OPTIONS" and preflight is not None:
-            await self._preflight(allowed, send)
-            return
-        if allowed is None:
-            await self.app(scope, receive, send)
-            return
+        request_headers = scope["headers"]
+        if scope["method"] == "OPTIONS":
+            origin = preflight = None
+            for name, value in request_headers:
+                if name == b"origin":
+                    origin = value
+                elif name == b"access-control-request-method":
+                    preflight = value
+            if origin is not None and preflight is not None:
+                await self._preflight(self.policy.allowed(origin), send)
+                return
+        policy = self.policy
 
         async def send_with_cors(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _with_cors(list(message.get("headers", [])), allowed)
+                message["headers"] = policy.apply(list(message.get("headers", [])), request_headers)
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
 
     async def _preflight(self, allowed: bytes | None, send: Any) -> None:
-        headers: list[tuple[bytes, bytes]] = [(b"content-length", b"0")]
+        headers: ASGIHeaders = [(b"content-length", b"0")]
         if allowed is not None:
             headers += [
                 (b"access-control-allow-origin", allowed),
@@ -64,21 +108,7 @@ class CORSMiddleware:
                 (b"access-control-allow-headers", ALLOWED_HEADERS),
                 (b"access-control-max-age", PREFLIGHT_MAX_AGE),
             ]
-        if not self.any_origin:
+        if not self.policy.any_origin:
             headers.append((b"vary", b"Origin"))
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def _with_cors(headers: list[tuple[bytes, bytes]], allowed: bytes) -> list[tuple[bytes, bytes]]:
-    headers.append((b"access-control-allow-origin", allowed))
-    headers.append((b"access-control-expose-headers", EXPOSED_HEADERS))
-    if allowed != b"*":
-        # The answer now depends on the Origin header: say so, next to any Vary already there.
-        for index, (name, value) in enumerate(headers):
-            if name.lower() == b"vary":
-                headers[index] = (name, value + b", Origin")
-                break
-        else:
-            headers.append((b"vary", b"Origin"))
-    return headers

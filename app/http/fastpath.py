@@ -3,75 +3,134 @@
 A read's answer is fully determined by the published state (the catalog's generation), the
 date ("today", when no ``at`` is given) and the request's path and query. The handlers store
 each answer they encode under that key; a repeat of the same request is then answered in front
-of the framework, with its 304 and its compressed form, without routing, parsing or touching
-the database.
+of the framework, with its 304, its compressed form and its CORS headers, without routing,
+parsing or touching the database.
+
+When reads need a token the fast path checks it too (through a short-lived cache of token
+lookups, so a revoked token is refused within a second) and answers only a token with one of
+the scopes the answer's own route demanded; anything else goes on to the framework, whose
+guards answer 401 or 403.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
-from datetime import date
+from collections.abc import Awaitable, Callable, Hashable, Set
+from datetime import date, datetime
 from typing import Any
 
 from prometheus_client import Counter
 
 from app.domain.clock import Clock
 from app.http.answer import Answer, SizedLRU
-from app.http.conditional import respond
+from app.http.conditional import CachePolicy, respond
+from app.http.cors import CORSPolicy
 from app.http.raw import RawResponse
 
 _READS = frozenset({"GET", "HEAD"})
+# The scopes that may read (api.md "Read endpoints"; ``admin`` may do anything).
+READ_SCOPES = frozenset({"read", "sync"})
 
 # Requests served in front of the framework never reach litestar's metrics; these count them.
 ANSWERS = Counter("codelists_answers", "Read answers by how they were produced", ["source"])
 _FROM_CACHE = ANSWERS.labels(source="cached")
 _BUILT = ANSWERS.labels(source="built")
 
+# (Authorization header value or None, scopes any one of which suffices) -> may it read?
+Authorise = Callable[[bytes | None, Set[str]], Awaitable[bool]]
+
 
 class AnswerCache:
+    """Encoded answers by (generation, today, path, query), bounded by ``max_bytes``.
+
+    Each entry also keeps the scopes its route demanded, for the fast path's token check.
+    """
+
     def __init__(
-        self, *, max_bytes: int, generation: Callable[[], int], clock: Clock, max_age: int
+        self,
+        *,
+        max_bytes: int,
+        generation: Callable[[], int],
+        clock: Clock,
+        policy: CachePolicy | None = None,
     ) -> None:
-        self.answers: SizedLRU[Hashable, Answer] = SizedLRU(max_bytes)
+        self.answers: SizedLRU[Hashable, tuple[Answer, Set[str]]] = SizedLRU(max_bytes)
         self.generation = generation
         self.clock = clock
-        self.max_age = max_age
+        self.policy = policy or CachePolicy()
 
     def _key(self, scope: Any, today: date) -> Hashable:
         return (self.generation(), today, scope["path"], scope["query_string"])
 
-    def cached(self, scope: Any) -> RawResponse | None:
-        """The response to a repeated request, or None if its answer is not cached."""
-        now = self.clock.now()
-        answer = self.answers.get(self._key(scope, now.date()))
-        if answer is None:
-            return None
-        _FROM_CACHE.inc()
-        return RawResponse(*respond(answer, scope["headers"], now=now, max_age=self.max_age))
+    def lookup(self, scope: Any, now: datetime) -> tuple[Answer, Set[str]] | None:
+        """The cached answer to a repeated request at ``now`` and the scopes it needs, or None."""
+        return self.answers.get(self._key(scope, now.date()))
 
-    async def serve(self, scope: Any, build: Callable[[date], Awaitable[Answer]]) -> RawResponse:
-        """Answer a read: from the cache, or built for "today" and cached under that key."""
+    def response(self, answer: Answer, scope: Any, now: datetime) -> RawResponse:
+        """The response to a GET/HEAD of ``answer`` at ``now``: 200 or 304, with cache headers."""
+        return RawResponse(*respond(answer, scope["headers"], now=now, policy=self.policy))
+
+    async def serve(
+        self,
+        scope: Any,
+        build: Callable[[date], Awaitable[Answer]],
+        *,
+        scopes: Set[str] = READ_SCOPES,
+    ) -> RawResponse:
+        """Answer a read: from the cache, or built for "today" and cached under that key.
+
+        ``scopes`` are those the route's guard accepts (besides ``admin``); the fast path
+        demands the same of a token before it serves the cached answer.
+        """
         now = self.clock.now()
         key = self._key(scope, now.date())  # taken before building: a publish meanwhile
-        answer = self.answers.get(key)  # must not file a new answer under the old state
-        if answer is None:
+        found = self.answers.get(key)  # must not file a new answer under the old state
+        if found is None:
             _BUILT.inc()
             answer = await build(now.date())
-            self.answers.put(key, answer, answer.size())
-        return RawResponse(*respond(answer, scope["headers"], now=now, max_age=self.max_age))
+            self.answers.put(key, (answer, frozenset(scopes)), answer.size())
+        else:
+            answer = found[0]
+        return RawResponse(*respond(answer, scope["headers"], now=now, policy=self.policy))
 
 
 class FastPath:
-    """ASGI middleware: answer a cached GET/HEAD itself, pass everything else on."""
+    """ASGI middleware: answer a cached GET/HEAD itself, pass everything else on.
 
-    def __init__(self, app: Any, cache: AnswerCache) -> None:
+    ``cors`` adds the same CORS headers the CORS middleware adds to the framework's answers.
+    ``authorise`` is None when reads are public; otherwise the cached answer is served only
+    when it says the request's token may read it.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        cache: AnswerCache,
+        *,
+        cors: CORSPolicy,
+        authorise: Authorise | None = None,
+    ) -> None:
         self.app = app
         self.cache = cache
+        self.cors = cors
+        self.authorise = authorise
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] in _READS:
-            response = self.cache.cached(scope)
-            if response is not None:
+            now = self.cache.clock.now()
+            found = self.cache.lookup(scope, now)
+            if found is not None and (
+                self.authorise is None or await self.authorise(_authorization(scope), found[1])
+            ):
+                _FROM_CACHE.inc()
+                response = self.cache.response(found[0], scope, now)
+                self.cors.apply(response.headers, scope["headers"])
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _authorization(scope: Any) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return bytes(value)
+    return None

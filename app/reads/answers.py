@@ -17,6 +17,7 @@ import msgspec
 
 from app.domain.clock import Clock
 from app.domain.errors import BadParameter, NotFound
+from app.domain.matching import contains, search_form
 from app.domain.planning import diff_lists
 from app.domain.validation import explain, explain_unknown_list, explain_unknown_version
 from app.domain.values import Value, last_state_change, next_state_change
@@ -94,6 +95,8 @@ class Reads:
         version_given: bool,
         change_dates: Sequence[date] = (),
         media_type: bytes = b"application/json",
+        lists: Sequence[str] = (),
+        index: bool = False,
     ) -> Answer:
         changes_at = None
         last_modified = published_at
@@ -111,6 +114,8 @@ class Reads:
             changes_at=changes_at,
             immutable=at is not None and version_given,
             media_type=media_type,
+            lists=lists,
+            index=index,
         )
 
     def _list_answer(
@@ -129,6 +134,7 @@ class Reads:
             version_given=query.version is not None,
             change_dates=snapshot.change_dates if change_dates is None else change_dates,
             media_type=media_type,
+            lists=(snapshot.info.key,),
         )
 
     async def codelists(self, *, today: date, at: date | None) -> Answer:
@@ -144,6 +150,8 @@ class Reads:
             today=today,
             at=at,
             version_given=False,
+            lists=[summary.key for summary in summaries],
+            index=True,
         )
 
     async def codelist(self, query: ReadQuery) -> Answer:
@@ -169,17 +177,13 @@ class Reads:
         snapshot = await self.catalog.snapshot(query.key, query.version)
         day = query.day
         wanted = _included_codes(include)
-        needle = q.casefold() if q else None
+        needle = search_form(q) if q else None
         options = []
         for value in snapshot.values:
             selectable = value.selectable_on(day)
             if not (selectable or value.code in wanted):
                 continue
-            if (
-                needle
-                and needle not in value.code.casefold()
-                and needle not in value.name.casefold()
-            ):
+            if needle and not (contains(value.code, needle) or contains(value.name, needle)):
                 continue
             options.append(OptionOut(value.code, value.name, selectable))
         body = OptionsOut(key=query.key, version=snapshot.info.version, at=day, options=options)
@@ -250,6 +254,7 @@ class Reads:
             today=query.today,
             at=query.at,
             version_given=query.version is not None,
+            lists=(query.key,),
         )
 
     async def diff(
@@ -288,6 +293,7 @@ class Reads:
             at=query.at,
             version_given=from_version is not None and to_version is not None,
             change_dates=to_snapshot.change_dates,
+            lists=(query.key,),
         )
 
 

@@ -19,7 +19,7 @@ from app.api.service import docs, live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
-from app.http.cors import CORSMiddleware
+from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.server.logs import AccessLog, configure_logging
 from app.server.settings import Settings
@@ -82,11 +82,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     Logging is left as the caller set it; ``serve_app`` is the production entry point.
     """
     services = services or Services.create(settings or Settings.from_env())
-    app: Any = create_litestar(services)
-    if services.settings.public_read:
-        # Only public answers may be served without the guards that run inside the framework.
-        app = FastPath(app, services.answers)
-    return AccessLog(CORSMiddleware(app, services.settings.cors_origins))
+    cors = CORSPolicy(services.settings.cors_origins)
+    app: Any = CORSMiddleware(create_litestar(services), cors)
+    # In front of the framework: a cached answer gets the CORS headers from the same policy,
+    # and, when reads need a token, is served only to a token the route's guard would admit.
+    authorise = None if services.settings.public_read else services.auth.allows
+    return AccessLog(FastPath(app, services.answers, cors=cors, authorise=authorise))
 
 
 def serve_app() -> Any:

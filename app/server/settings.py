@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import Meta
 
+from app.domain.destinations import Network, parse_networks
+
 # Environment variable -> setting. Everything has a default: the service runs with none set.
 _ENVIRONMENT = {
     "DATABASE_URL": "database_url",
     "CODELISTS_TIMEZONE": "timezone",
     "CODELISTS_MAX_AGE": "max_age",
+    "CODELISTS_SHARED_MAX_AGE": "shared_max_age",
     "CODELISTS_PUBLIC_READ": "public_read",
     "CODELISTS_CORS_ORIGINS": "cors_origins",
     "CODELISTS_CACHE_MB": "cache_mb",
@@ -24,6 +27,7 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
+    "CODELISTS_WEBHOOK_ALLOWED_NETWORKS": "webhook_allowed_networks",
 }
 
 
@@ -35,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite+aiosqlite:///./codelists.db"
     timezone: str = "Europe/Copenhagen"
     max_age: Annotated[int, Meta(ge=0, le=31536000)] = 300
+    # s-maxage of public answers for shared caches (api.md "Shared caches and CDNs"); unset: none.
+    shared_max_age: Annotated[int, Meta(ge=0, le=31536000)] | None = None
     public_read: bool = True
     # "*" for any origin, else the allowed origins (comma-separated in the environment).
     cors_origins: tuple[str, ...] = ("*",)
@@ -51,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # First retry delay of a failed webhook delivery; doubles per attempt, up to 10 minutes.
     webhook_retry_seconds: Annotated[float, Meta(gt=0, le=600)] = 2.0
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
+    # Networks (CIDRs) webhooks may reach besides public addresses, e.g. 10.20.0.0/16 for a
+    # receiver inside a closed network. Default: public addresses only.
+    webhook_allowed_networks: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @classmethod
@@ -62,7 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 value: object = environ[variable]
                 if name == "log_level":
                     value = str(value).upper()
-                if name == "cors_origins":
+                if name in ("cors_origins", "webhook_allowed_networks"):
                     value = tuple(part.strip() for part in str(value).split(",") if part.strip())
                 raw[name] = value
         try:
@@ -71,7 +80,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             variable = _variable_for(str(exc))
             raise SettingsError(f"invalid setting {variable}: {exc}") from None
         settings.zone()  # fail at start-up, not on the first request
+        settings.allowed_networks()
         return settings
+
+    def allowed_networks(self) -> tuple[Network, ...]:
+        """CODELISTS_WEBHOOK_ALLOWED_NETWORKS as networks; SettingsError if one is not."""
+        try:
+            return parse_networks(self.webhook_allowed_networks)
+        except ValueError as exc:
+            raise SettingsError(
+                f"invalid setting CODELISTS_WEBHOOK_ALLOWED_NETWORKS: {exc}"
+            ) from None
 
     def zone(self) -> ZoneInfo:
         try:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Authenticator
 from app.domain.clock import Clock
+from app.http.conditional import CachePolicy
 from app.http.fastpath import AnswerCache
 from app.reads.answers import Reads
 from app.reads.catalog import Catalog
@@ -24,7 +25,8 @@ from app.server.settings import Settings
 from app.store.database import create_engine
 from app.store.secrets import SecretBox
 from app.workers.listener import listen_for_publishes
-from app.workers.webhooks import DeliveryPolicy, DeliveryWorker
+from app.workers.outage import Outage
+from app.workers.webhooks import MAX_POLL_BACK_OFF, DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,11 @@ class Services:
             max_bytes=budget - budget // 4,
             generation=lambda: catalog.generation,
             clock=clock,
-            max_age=settings.max_age,
+            policy=CachePolicy(
+                max_age=settings.max_age,
+                shared_max_age=settings.shared_max_age,
+                public=settings.public_read,
+            ),
         )
         return cls(
             settings=settings,
@@ -79,6 +85,7 @@ class Services:
             "reads": self.reads,
             "answers": self.answers,
             "secrets": self.secrets,
+            "webhook_networks": self.settings.allowed_networks(),
         }
         return {
             name: Provide(_constant(part), use_cache=True, sync_to_thread=False)
@@ -92,6 +99,7 @@ class Services:
             retry_seconds=self.settings.webhook_retry_seconds,
             timeout_seconds=self.settings.webhook_timeout_seconds,
             poll_seconds=self.settings.poll_seconds,
+            allowed_networks=self.settings.allowed_networks(),
         )
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
         self._tasks.append(asyncio.create_task(worker.run()))
@@ -116,12 +124,18 @@ class Services:
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""
+        outage = Outage("database for publish checks")
+        pause = self.settings.poll_seconds
         while True:
-            await asyncio.sleep(self.settings.poll_seconds)
+            await asyncio.sleep(pause)
             try:
                 await self.catalog.refresh()
-            except Exception:
-                log.exception("could not check for new publishes; will retry")
+            except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                outage.started(exc)
+                pause = min(MAX_POLL_BACK_OFF, pause * 2)
+            else:
+                outage.ended()
+                pause = self.settings.poll_seconds
 
 
 def _constant(part: object) -> Callable[[], object]:

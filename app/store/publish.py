@@ -33,7 +33,7 @@ from app.domain.values import Value
 from app.store import changesets, subscriptions
 from app.store.bulk import insert_many
 from app.store.changesets import ChangeSetRecord
-from app.store.queries import current_states, last_seq
+from app.store.queries import current_states, last_published_at, last_seq
 from app.store.tables import change, codelist, list_version, publish_lock, value_revision
 
 NOTIFY_CHANNEL = "codelists_published"
@@ -93,13 +93,15 @@ async def submit(
     author: str,
     now: datetime,
     publish: bool,
+    document_bytes: int | None = None,
 ) -> Outcome:
     """Plan and store a change set, and publish it too when ``publish`` is set.
 
     The same id with the same content answers the stored change set; while it is only planned
     that also plans it again against the lists as they are now (how an administrator whose
     plan went stale plans again). The same id with other content is a conflict. Raises
-    ``InvalidDocument`` with every rule error; nothing is stored then.
+    ``InvalidDocument`` with every rule error; nothing is stored then. ``document_bytes`` is
+    the size of the document as received, for its limit (None: not checked).
     """
     digest = content_hash(document)
     async with engine.begin() as connection:
@@ -113,7 +115,7 @@ async def submit(
             return Outcome(existing, created=False)
 
         states = await current_states(connection, referenced_lists(document))
-        planned = plan_changeset(document, states)
+        planned = plan_changeset(document, states, document_bytes=document_bytes)
         plan = plan_document(planned)
         base_versions = _base_versions(document, states)
         if existing is None:
@@ -192,7 +194,16 @@ async def _write(
     planned: Mapping[str, PlannedList],
     now: datetime,
 ) -> None:
-    """Append the new list versions, value revisions and change-feed entries; mark published."""
+    """Append the new list versions, value revisions and change-feed entries; mark published.
+
+    Runs under the publish lock. ``now`` was read before the lock was granted (and perhaps on
+    another machine's clock), so the publish time is never earlier than the last one: publish
+    times never decrease along a list's versions or the feed's ``seq`` (api.md "Time and
+    validity").
+    """
+    previous = await last_published_at(connection)
+    if previous is not None and previous > now:
+        now = previous.astimezone(now.tzinfo)
     seq = await last_seq(connection)
     list_ids = await _list_ids(connection, sorted(planned))
     published_on = now.date()
@@ -282,11 +293,13 @@ class Preview:
     same_content: bool
 
 
-async def plan_only(engine: AsyncEngine, document: ChangeSetDocument) -> Preview:
+async def plan_only(
+    engine: AsyncEngine, document: ChangeSetDocument, *, document_bytes: int | None = None
+) -> Preview:
     """What publishing ``document`` now would change; stores nothing."""
     async with engine.connect() as connection:
         stored = await changesets.get(connection, document.id)
         states = await current_states(connection, referenced_lists(document))
-    plan = plan_document(plan_changeset(document, states))
+    plan = plan_document(plan_changeset(document, states, document_bytes=document_bytes))
     same = stored is not None and stored.content_hash == content_hash(document)
     return Preview(plan, stored, same)

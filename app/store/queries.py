@@ -130,6 +130,14 @@ async def last_seq(connection: AsyncConnection) -> int:
     return int(await connection.scalar(sa.select(sa.func.max(change.c.seq))) or 0)
 
 
+async def last_published_at(connection: AsyncConnection) -> datetime | None:
+    """The publish time of the newest list version (None before the first publish)."""
+    found: datetime | None = await connection.scalar(
+        sa.select(sa.func.max(list_version.c.published_at))
+    )
+    return found
+
+
 async def latest_versions(
     connection: AsyncConnection, keys: Collection[str] | None = None
 ) -> dict[str, ListVersion]:

@@ -165,6 +165,22 @@ async def claim(connection: AsyncConnection, now: datetime, lease: timedelta) ->
     if row is None:
         return None
     values = row._mapping
+    # Compare and set on the delivery itself: another process may have attempted this batch
+    # and moved its next attempt into the future after our read (then we must not send, or
+    # the back-off is ignored). The write waits for that process's row lock (PostgreSQL) or
+    # the write lock (SQLite) and then sees its result.
+    still_due = await connection.execute(
+        sa.update(delivery)
+        .where(
+            delivery.c.id == values["id"],
+            delivery.c.status == "pending",
+            delivery.c.attempts == values["attempts"],
+            delivery.c.next_attempt_at <= now,
+        )
+        .values(attempts=delivery.c.attempts)
+    )
+    if not still_due.rowcount:
+        return None
     taken = await connection.execute(
         sa.update(subscription)
         .where(subscription.c.id == values["subscription_id"], _lease_free(now))
@@ -200,6 +216,14 @@ async def finish(
         .where(subscription.c.id == claimed.subscription.id)
         .values(lease_until=None)
     )
+
+
+async def any_active(connection: AsyncConnection) -> bool:
+    """Whether any subscription is active (one indexed row, not the outbox)."""
+    found = await connection.scalar(
+        sa.select(subscription.c.id).where(subscription.c.active).limit(1)
+    )
+    return found is not None
 
 
 async def next_due(connection: AsyncConnection) -> datetime | None:

@@ -17,9 +17,12 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from app.store.publish import NOTIFY_CHANNEL
+from app.workers.outage import Outage
 
 log = logging.getLogger(__name__)
 _KEEPALIVE_SECONDS = 30.0
+_FIRST_RETRY_SECONDS = 0.1
+_MAX_RETRY_SECONDS = 5.0
 
 
 def asyncpg_dsn(url: URL) -> str:
@@ -34,28 +37,41 @@ def _setter(event: asyncio.Event) -> Callable[..., None]:
 
 
 async def listen_for_publishes(url: URL, on_publish: Callable[[], Awaitable[Any]]) -> None:
-    """Call ``on_publish`` after every publish anywhere; reconnect for ever on failures."""
+    """Call ``on_publish`` after every publish anywhere; reconnect for ever on failures.
+
+    A dropped connection (a PostgreSQL restart, a terminated backend) is noticed at once by
+    asyncpg's termination callback, not at the next keepalive, and reconnected with back-off
+    from 0.1 s to 5 s. An outage is logged once when it starts and once when it ends.
+    """
+    outage = Outage("LISTEN connection for publish notifications")
+    delay = _FIRST_RETRY_SECONDS
     while True:
         connection = None
         try:
             connection = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
             wake = asyncio.Event()
+            connection.add_termination_listener(_setter(wake))
             await connection.add_listener(NOTIFY_CHANNEL, _setter(wake))
+            outage.ended()
+            delay = _FIRST_RETRY_SECONDS
             await on_publish()  # whatever was published while we were not listening
             while True:
                 try:
                     async with asyncio.timeout(_KEEPALIVE_SECONDS):  # not wait_for: see webhooks
                         await wake.wait()
                 except TimeoutError:
-                    await connection.execute("SELECT 1")  # notices a dead connection
+                    await connection.execute("SELECT 1")  # notices a half-open connection
                     continue
+                if connection.is_closed():
+                    raise ConnectionResetError("the connection was closed")
                 wake.clear()
                 await on_publish()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure: log, wait, reconnect
-            log.warning("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
-            await asyncio.sleep(1.0)
+        except Exception as exc:  # noqa: BLE001 - any failure: note it, wait, reconnect
+            outage.started(exc)
+            await asyncio.sleep(delay)
+            delay = min(_MAX_RETRY_SECONDS, delay * 2)
         finally:
             if connection is not None:
                 with contextlib.suppress(Exception):

@@ -20,15 +20,20 @@ import httpx
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.destinations import Network
 from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
 from app.store.secrets import SecretBox
 from app.store.subscriptions import Claimed
+from app.workers.destinations import Resolver, destination_problem, resolve
+from app.workers.outage import Outage
 
 log = logging.getLogger(__name__)
 
 MAX_DELAY_SECONDS = 600.0  # a receiver back after an outage waits at most this long
+MAX_POLL_BACK_OFF = 30.0  # while the database is down, look again at most this often
 SIGNATURE_HEADER = "X-Codelists-Signature"
+UNREACHABLE = "no answer from the receiver"  # refused, reset or timed out: all the same
 DELIVERY_HEADER = "X-Codelists-Delivery"
 
 
@@ -55,36 +60,58 @@ class DeliveryPolicy(msgspec.Struct, frozen=True, kw_only=True):
     retry_seconds: float = 2.0
     timeout_seconds: float = 10.0
     poll_seconds: float = 0.25
+    allowed_networks: tuple[Network, ...] = ()  # CODELISTS_WEBHOOK_ALLOWED_NETWORKS
 
 
 class DeliveryWorker:
     def __init__(
-        self, engine: AsyncEngine, catalog: Catalog, secrets: SecretBox, policy: DeliveryPolicy
+        self,
+        engine: AsyncEngine,
+        catalog: Catalog,
+        secrets: SecretBox,
+        policy: DeliveryPolicy,
+        resolver: Resolver = resolve,
     ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.secrets = secrets
         self.policy = policy
+        self.resolver = resolver
         self.lease = timedelta(seconds=policy.timeout_seconds + 30)
 
     async def run(self) -> None:
         async with httpx.AsyncClient(
             timeout=self.policy.timeout_seconds, follow_redirects=False
         ) as client:
+            outage = Outage("database for webhook delivery")
+            failures = 0
             while True:
                 published = self.catalog.next_publish()
                 try:
-                    while await self.deliver_one(client):
-                        pass
-                    pause = await self._seconds_until_due()
-                except Exception:
-                    log.exception("webhook delivery failed; will retry")
-                    pause = self.policy.poll_seconds
+                    pause = await self.deliver_due(client)
+                    outage.ended()
+                    failures = 0
+                except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
+                    outage.started(exc)
+                    failures += 1
+                    pause = min(MAX_POLL_BACK_OFF, self.policy.poll_seconds * 2.0**failures)
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
                 # cancellation that arrives as the event is set, and the worker never stops.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause):
                         await published.wait()
+
+    async def deliver_due(self, client: httpx.AsyncClient) -> float:
+        """Send every due batch; the seconds until the next one may be due.
+
+        Without an active subscription the outbox is not even looked at.
+        """
+        async with self.engine.connect() as connection:
+            if not await subscriptions.any_active(connection):
+                return self.policy.poll_seconds
+        while await self.deliver_one(client):
+            pass
+        return await self._seconds_until_due()
 
     async def _seconds_until_due(self) -> float:
         async with self.engine.connect() as connection:
@@ -118,7 +145,14 @@ class DeliveryWorker:
     async def _send(
         self, client: httpx.AsyncClient, claimed: Claimed, batch: list[feed.Change]
     ) -> str | None:
-        """POST one batch; the error to record, or None when the receiver took it."""
+        """POST one batch; the error to record, or None when the receiver took it.
+
+        The destination is checked again first (a name may now resolve elsewhere). Errors are
+        recorded coarsely: the delivery log must not tell open ports from closed ones.
+        """
+        url = claimed.subscription.url
+        if problem := await destination_problem(url, self.policy.allowed_networks, self.resolver):
+            return f"not sent: the URL {problem}"
         body = msgspec.json.encode(ChangesPayload(batch))
         secret = self.secrets.open(claimed.subscription.secret_encrypted)
         headers = {
@@ -127,9 +161,9 @@ class DeliveryWorker:
             SIGNATURE_HEADER: signature(secret, body),
         }
         try:
-            response = await client.post(claimed.subscription.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500]
+            response = await client.post(url, content=body, headers=headers)
+        except httpx.HTTPError:
+            return UNREACHABLE
         if response.is_success:
             return None
         return f"HTTP {response.status_code}"

@@ -171,11 +171,20 @@ async def test_six_mib_document_is_refused_with_its_reason(
     admin: AppClient, seeded: AsyncEngine
 ) -> None:
     before = await snapshot(seeded)
-    body = json.dumps({"id": "big", "reason": "x" * (6 * 1024 * 1024), "changes": []}).encode()
+    # The size is a rule error (changesets.md, "Validation"): reported with the other rules.
+    body = json.dumps(
+        {
+            "id": "big",
+            "reason": "x" * (6 * 1024 * 1024),
+            "changes": [{"op": "update_list", "list": "nosuchlist", "name": "x"}],
+        }
+    ).encode()
     assert len(body) > MAX_DOCUMENT_BYTES
     response = await admin.post(URL, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
-    assert "limit is 5 MiB" in response.json()["errors"][0]["message"]
+    errors = response.json()["errors"]
+    assert "limit is 5 MiB" in errors[0]["message"]
+    assert [e["path"] for e in errors] == ["", "reason", "changes[0].list"]
     far_too_big = await admin.post(
         URL, content=b" " * (12 * 1024 * 1024), headers={"Content-Type": "application/json"}
     )

@@ -141,3 +141,39 @@ async def test_a_change_set_that_changes_nothing_publishes_no_version(
     assert outcome.record.versions == {}
     async with seeded.connect() as connection:
         assert (await queries.latest_versions(connection))["fravaer"].version == 3
+
+
+async def test_publish_times_never_go_back(seeded: AsyncEngine, clock: FixedClock) -> None:
+    # A publisher reads its clock before waiting for the publish lock (or runs on a machine
+    # whose clock is behind): its publish must not carry an earlier time than the last one.
+    later = clock.now()
+    await submit(
+        seeded,
+        document(
+            "first", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "A"}}
+        ),
+        author="t",
+        now=later,
+        publish=True,
+    )
+    earlier = later.replace(hour=later.hour - 1)
+    await submit(
+        seeded,
+        document(
+            "second", {"op": "set", "list": "fravaer", "codes": ["1"], "fields": {"name": "B"}}
+        ),
+        author="t",
+        now=earlier,
+        publish=True,
+    )
+    async with seeded.connect() as connection:
+        head = (await queries.latest_versions(connection))["fravaer"]
+        versions = await queries.versions_of(connection, head.list_id, head.version)
+        feed = (
+            await connection.execute(sa.text("SELECT published_at FROM change ORDER BY seq"))
+        ).all()
+    times = [v.published_at for v in versions]
+    assert times == sorted(times)
+    assert times[-1] == times[-2] == later
+    feed_times = [row[0] for row in feed]
+    assert feed_times == sorted(feed_times)

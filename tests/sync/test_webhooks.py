@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -16,11 +17,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.destinations import parse_networks
 from app.store import tokens
 from app.store.database import create_engine
 from app.store.tables import subscription
 from app.workers.webhooks import MAX_DELAY_SECONDS, DeliveryPolicy, DeliveryWorker, retry_delay
 from tests.conftest import AppClient, FixedClock, app_client
+from tests.servers import free_port
+
+LOOPBACK = parse_networks(["127.0.0.0/8"])  # the receivers of these tests
 
 
 class Receiver:
@@ -65,7 +70,12 @@ async def admin(seeded: AsyncEngine, clock: FixedClock, tmp_path: Any) -> AsyncI
     async with seeded.begin() as connection:
         token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
     async with app_client(
-        seeded, clock, webhook_retry_seconds=0.05, poll_seconds=0.2, secret_key="test key"
+        seeded,
+        clock,
+        webhook_retry_seconds=0.05,
+        poll_seconds=0.2,
+        secret_key="test key",
+        webhook_allowed_networks=("127.0.0.0/8",),
     ) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
@@ -143,14 +153,15 @@ async def test_a_subscription_to_some_lists_gets_only_theirs(
 
 
 async def test_subscription_input_is_checked(admin: AppClient) -> None:
-    for body, path in [
-        ({"url": "ftp://example.org/x"}, "url"),
-        ({"url": "not a url"}, "url"),
-        ({"url": "http://127.0.0.1/x", "lists": ["nope"]}, "lists[0]"),
-        ({"url": "http://127.0.0.1/x", "extra": 1}, None),
+    for body, path, status in [
+        ({"url": "ftp://example.org/x"}, "url", 422),
+        ({"url": "not a url"}, "url", 422),
+        ({"url": "http://user:pw@127.0.0.1/x"}, "url", 422),
+        ({"url": "http://127.0.0.1/x", "lists": ["nope"]}, "lists[0]", 400),
+        ({"url": "http://127.0.0.1/x", "extra": 1}, None, 400),
     ]:
         response = await admin.post("/v1/admin/subscriptions", json=body)
-        assert response.status_code == 400, body
+        assert response.status_code == status, body
         assert response.headers["content-type"] == "application/problem+json"
         if path:
             assert response.json()["errors"][0]["path"] == path
@@ -207,7 +218,7 @@ async def test_two_replicas_never_send_the_same_batch_at_once(
     for index in range(6):
         await admin.publish(f"p{index}", rename("p", "1", f"Navn {index}"))
 
-    policy = DeliveryPolicy(retry_seconds=0.05)
+    policy = DeliveryPolicy(retry_seconds=0.05, allowed_networks=LOOPBACK)
     engines = [create_engine(database_url) for _ in range(2)]
     workers = [
         DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
@@ -246,3 +257,71 @@ def test_retry_delays_double_with_jitter_up_to_ten_minutes() -> None:
         assert all(step / 2 <= d <= step for d in delays)
         assert len(set(delays)) > 1  # jittered
     assert retry_delay(100, 2.0) <= MAX_DELAY_SECONDS  # down for an hour: tried every <= 10 min
+
+
+async def test_two_replicas_keep_the_back_off_of_a_failing_receiver(
+    admin: AppClient, database_url: str, receiver: Receiver
+) -> None:
+    """Every attempt waits at least half its back-off step after the previous one, however
+    many workers (replicas) race for the batch."""
+    receiver.failures = 10**6  # always 503
+    await admin.post("/v1/admin/subscriptions", json={"url": receiver.url})
+    await admin.services.stop_background_work()
+    await admin.publish("p-back-off", rename("p", "1", "Navn"))
+    first = 0.3
+    policy = DeliveryPolicy(retry_seconds=first, allowed_networks=LOOPBACK)
+    engines = [create_engine(database_url) for _ in range(2)]
+    workers = [
+        DeliveryWorker(e, admin.services.catalog, admin.services.secrets, policy) for e in engines
+    ]
+    attempts_at: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def race(worker: DeliveryWorker) -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            deadline = loop.time() + 2.5
+            while loop.time() < deadline:
+                if await worker.deliver_one(http):
+                    attempts_at.append(loop.time())
+                else:
+                    await asyncio.sleep(0.005)
+
+    try:
+        await asyncio.gather(*(race(w) for w in workers))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    attempts_at.sort()
+    assert len(attempts_at) >= 2
+    for number, (earlier, later) in enumerate(itertools.pairwise(attempts_at), start=1):
+        least = min(MAX_DELAY_SECONDS, first * 2 ** (number - 1)) / 2
+        assert later - earlier >= least * 0.9, (number, later - earlier, attempts_at)
+
+
+async def test_internal_receivers_are_refused_without_an_allowed_network(
+    seeded: AsyncEngine, clock: FixedClock
+) -> None:
+    async with seeded.begin() as connection:
+        token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())
+    async with app_client(seeded, clock, secret_key="k") as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        for url in ("http://127.0.0.1:9/x", "http://localhost:9/x", "http://0x7f.1/x"):
+            response = await client.post("/v1/admin/subscriptions", json={"url": url})
+            assert response.status_code == 422, url
+            assert response.json()["errors"][0]["path"] == "url"
+        listed = (await client.get("/v1/admin/subscriptions")).json()["subscriptions"]
+        assert listed == []  # nothing stored
+
+
+async def test_delivery_errors_do_not_tell_closed_ports_from_silent_ones(
+    admin: AppClient, receiver: Receiver
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/hook"
+    subscription = (await admin.post("/v1/admin/subscriptions", json={"url": closed})).json()
+    await admin.publish("p-closed", rename("p", "1", "Navn"))
+    for _ in range(200):
+        log = (await admin.get(f"/v1/admin/subscriptions/{subscription['id']}/deliveries")).json()
+        if log["deliveries"] and log["deliveries"][0]["attempts"]:
+            break
+        await asyncio.sleep(0.05)
+    assert log["deliveries"][0]["last_error"] == "no answer from the receiver"

@@ -1,0 +1,193 @@
+"""Token-protected warm reads against public warm reads, in the same run (issue 12, item 5).
+
+Two service processes on the same seeded store: one with public reads, one with
+``CODELISTS_PUBLIC_READ=false`` asked with a valid ``read`` token. Both answer repeated reads
+on the fast path in front of the framework; the protected one also checks the token (a lookup
+cached for at most a second). Loaded in alternating slices like the warm comparison
+(bench/warm.py), so the machine's drift hits both alike; the ratio is protected/public.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from bench import wrk
+from bench.generate import WARM_LIST
+from bench.servers import ROOT, Server, codelists_command
+from bench.warm import Side
+
+GOAL = 0.9
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    conditional: bool = False  # ask with If-None-Match: the ETag of the 200 (expects 304)
+
+
+CASES = (
+    Case("options 200", f"/v1/codelists/{WARM_LIST}/options"),
+    Case("options 304", f"/v1/codelists/{WARM_LIST}/options", conditional=True),
+    Case("value 200", f"/v1/codelists/{WARM_LIST}/values/0150"),
+)
+
+
+@dataclass
+class Comparison:
+    case: Case
+    protected: list[wrk.WrkResult] = field(default_factory=list)
+    public: list[wrk.WrkResult] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        protected = Side.of(self.protected).requests_per_second
+        return protected / Side.of(self.public).requests_per_second
+
+    def slice_ratios(self) -> list[float]:
+        return [
+            p.requests_per_second / q.requests_per_second
+            for p, q in zip(self.protected, self.public, strict=True)
+        ]
+
+
+def create_token(env: Mapping[str, str], log: Path) -> str:
+    """A new token with scope ``read`` in the store of ``env`` (``codelists token create``)."""
+    completed = subprocess.run(
+        [*codelists_command(), "token", "create", "--scope", "read", "--name", "bench"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    with log.open("a") as out:
+        out.write(f"$ codelists token create --scope read --name bench\n{completed.stderr}\n")
+    if completed.returncode != 0:
+        raise RuntimeError(f"codelists token create failed: {completed.stderr.strip()}")
+    return completed.stdout.strip().splitlines()[-1]
+
+
+def _etag(server: Server, path: str, headers: Mapping[str, str]) -> str:
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        del client.headers["accept-encoding"]  # as wrk asks: identity
+        response = client.get(path, headers=dict(headers))
+        if response.status_code != 200:
+            raise RuntimeError(f"{server.name}: {path} answered {response.status_code}")
+        return response.headers["etag"]
+
+
+def check(public: Server, protected: Server, authorization: Mapping[str, str]) -> list[str]:
+    """What differs from the contract: protected answers private, refused without a token."""
+    problems = []
+    with httpx.Client(timeout=30) as client:
+        path = CASES[0].path
+        refused = client.get(protected.base_url + path)
+        if refused.status_code != 401:
+            problems.append(f"protected service answered {refused.status_code} without a token")
+        for server, headers, visibility in (
+            (public, {}, "public"),
+            (protected, authorization, "private"),
+        ):
+            for _ in range(2):  # built, then from the fast path
+                control = client.get(server.base_url + path, headers=dict(headers)).headers.get(
+                    "cache-control", ""
+                )
+                if not control.startswith(visibility + ","):
+                    problems.append(f"{server.name}: Cache-Control {control!r}")
+    return problems
+
+
+def compare(
+    public: Server,
+    protected: Server,
+    authorization: Mapping[str, str],
+    *,
+    seconds: float,
+    warmup: float,
+    rounds: int,
+    threads: int,
+    connections: int,
+    log: Path,
+    progress: Callable[[str], None],
+) -> list[Comparison]:
+    """Each case on both servers in alternating slices (protected, public, public, ...)."""
+    comparisons = []
+    slice_seconds = max(1.0, seconds / rounds)
+    for case in CASES:
+        comparison = Comparison(case)
+        sides: list[tuple[Server, dict[str, str]]] = []
+        for server, headers in ((protected, dict(authorization)), (public, {})):
+            if case.conditional:
+                headers["If-None-Match"] = _etag(server, case.path, headers)
+            sides.append((server, headers))
+        load = partial(wrk.run, threads=threads, connections=connections)
+        for server, headers in sides:  # warm-up, discarded
+            load(server.base_url + case.path, seconds=warmup, headers=headers)
+        for round_number in range(rounds):
+            order = sides if round_number % 2 == 0 else sides[::-1]
+            for server, headers in order:
+                url = server.base_url + case.path
+                result = load(url, seconds=slice_seconds, headers=headers, log=log)
+                target = comparison.protected if server is protected else comparison.public
+                target.append(result)
+        progress(
+            f"{case.name}: protected {Side.of(comparison.protected).requests_per_second:,.0f} "
+            f"req/s, public {Side.of(comparison.public).requests_per_second:,.0f} req/s"
+        )
+        comparisons.append(comparison)
+    return comparisons
+
+
+def table(comparisons: list[Comparison]) -> str:
+    header = (
+        f"{'endpoint':<12} | {'token req/s':>11} | {'public req/s':>12} | {'ratio':>5} "
+        f"{'(slices)':>11} {'goal':>6} | {'p50 tok/pub ms':>14} | {'p99 tok/pub ms':>14} | errors"
+    )
+    lines = [header, "-" * len(header)]
+    for c in comparisons:
+        p, q = Side.of(c.protected), Side.of(c.public)
+        slices = c.slice_ratios()
+        errors = "none" if p.errors == q.errors == 0 else f"tok {p.errors}, pub {q.errors}"
+        lines.append(
+            f"{c.case.name:<12} | {p.requests_per_second:>11,.0f} | {q.requests_per_second:>12,.0f}"
+            f" | {c.ratio:>5.2f} {f'({min(slices):.2f}-{max(slices):.2f})':>11} "
+            f"{'>=' + str(GOAL):>6} | {p.p50_ms:>6.2f}/{q.p50_ms:<7.2f} | "
+            f"{p.p99_ms:>6.2f}/{q.p99_ms:<7.2f} | {errors}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Only this comparison: ``python -m bench.tokens`` (settings as for bench.run)."""
+    import shutil
+    import sys
+    import tempfile
+    from datetime import datetime
+
+    from bench import run
+
+    config = run.Config.from_env()
+    wrk.require_wrk()
+    directory = run.RESULTS / datetime.now().strftime("tokens-%Y%m%d-%H%M%S")
+    directory.mkdir(parents=True)
+    report = run.Report(directory)
+    work = Path(tempfile.mkdtemp(prefix="codelists-bench-"))
+    try:
+        with report.section("token-protected reads"):
+            run.token_reads(config, report, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.stdout.write(report.finish())
+
+
+if __name__ == "__main__":
+    main()
