@@ -8,14 +8,15 @@ from typing import Any
 
 from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
 from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
+from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
-from app.api.service import docs, live, ready
+from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
@@ -54,6 +55,7 @@ def create_litestar(services: Services) -> Litestar:
             live,
             ready,
             docs,
+            docs_assets,
             PrometheusController,
         ],
         dependencies=services.dependencies(),
@@ -64,7 +66,8 @@ def create_litestar(services: Services) -> Litestar:
             version="1",
             description="Versioned code lists for the Danish employment system (api.md).",
             path="/schema",
-            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
+            render_plugins=[JsonRenderPlugin()],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
