@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -17,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from app.api.auth import admin_access
 from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep
+from app.api.openapi import PROBLEMS
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
     LIST_KEY_PATTERN,
@@ -148,7 +150,14 @@ class ChangeSetController(Controller):
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
         operation_class=_ChangeSetOperation,
-        opt={INVALID_BODY: InvalidDocument},
+        opt={INVALID_BODY: InvalidDocument, PROBLEMS: (409, 415, 422)},
+        responses={
+            200: ResponseSpec(
+                ChangeSetOut,
+                description="The same id and content again: the stored change set",
+                generate_examples=False,
+            )
+        },
     )
     async def create(
         self,
@@ -206,6 +215,7 @@ class ChangeSetController(Controller):
         "/{changeset_id:str}/publish",
         summary="Publish a planned change set (409 if its lists moved on since planning)",
         status_code=HTTP_200_OK,
+        opt={PROBLEMS: (409,)},
     )
     async def publish(
         self, engine: EngineDep, clock: ClockDep, catalog: CatalogDep, changeset_id: PathId

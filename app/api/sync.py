@@ -76,7 +76,12 @@ async def changes(
     tags=["sync"],
     summary="Every list with every value and its history, and the feed position to go on from",
     guards=[sync_access],
-    responses={200: ResponseSpec(data_container=Export, description="JSON, or CSV")},
+    responses={
+        200: ResponseSpec(
+            data_container=Export, description="JSON, or CSV", generate_examples=False
+        ),
+        304: ResponseSpec(None, description="Not modified (If-None-Match/If-Modified-Since)"),
+    },
 )
 async def export_all(
     request: Request[Any, Any, Any],

@@ -16,6 +16,7 @@ from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
 from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
+from app.api.openapi import complete_openapi
 from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
@@ -75,6 +76,7 @@ def create_litestar(services: Services) -> Litestar:
         request_max_body_size=1024 * 1024,  # change sets allow more
     )
     learn_accepted_parameters(app)
+    complete_openapi(app)
     app.state.authenticator = services.auth  # for the guards (app/api/auth.py)
     return app
 
