@@ -5,9 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from click.testing import CliRunner
@@ -119,3 +125,119 @@ def test_export_json_and_csv(database: str) -> None:
     ] == (
         '{"counted_from":"slutdato","data_area":"municipal person-group markings","retention_period":"P6M"}'
     )
+
+
+def test_export_csv_excel_dialect(database: str) -> None:
+    run("seed", str(SEED))
+    result = CliRunner().invoke(
+        main, ["export", "--format", "csv", "--dialect", "excel"], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbflist;code;name;")
+    rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 13 + 7 + 8 + 9
+    assert "6 måneders bonus for danskkundskaber" in {r["name"] for r in rows}
+    code, _, err = run("export", "--dialect", "excel")
+    assert code == 2
+    assert "--dialect applies to --format csv only" in err
+
+
+# Mistakes, each answered by the real command (a subprocess) with one line on stderr and a
+# non-zero exit (api.md "Running"). The cases run a few at a time: each command takes a second
+# or more to start (imports), several on a busy machine.
+UNREACHABLE = "postgresql+asyncpg://127.0.0.1:1/x"
+NOT_A_URL = "nonsense"
+NO_FOLDER = "sqlite+aiosqlite:////no/such/dir/codelists.db"
+SEED_FILE = str(sorted(SEED.glob("*.yaml"))[-1])
+# Every command that uses the database, with arguments that are right in themselves.
+DATABASE_COMMANDS = {
+    "migrate": ["migrate"],
+    "seed": ["seed", str(SEED)],
+    "serve": ["serve", "--port", "8"],  # never binds: it migrates first, and that fails
+    "plan": ["changeset", "plan", SEED_FILE],
+    "apply": ["changeset", "apply", SEED_FILE],
+    "token": ["token", "create", "--scope", "read", "--name", "x"],
+    "export": ["export"],
+}
+# case id -> (arguments, DATABASE_URL or None for a working one, a fragment of the line)
+MISTAKES: dict[str, tuple[list[str], str | None, str]] = {
+    **{
+        f"{name}-unreachable-database": (args, UNREACHABLE, "cannot reach the database")
+        for name, args in DATABASE_COMMANDS.items()
+    },
+    **{
+        f"{name}-bad-database-url": (args, NOT_A_URL, "is not a database URL")
+        for name, args in DATABASE_COMMANDS.items()
+    },
+    **{
+        f"{name}-unknown-driver": (args, "foo://x/y", "cannot be used")
+        for name, args in DATABASE_COMMANDS.items()
+        if name == "migrate"
+    },
+    **{
+        f"{name}-database-folder-missing": (args, NO_FOLDER, "/no/such/dir does not exist")
+        for name, args in DATABASE_COMMANDS.items()
+    },
+    "serve-address-in-use": (["serve", "--port", "BUSY"], None, "Address already in use"),
+    "seed-folder-missing": (["seed", "/no/such/dir"], None, "'/no/such/dir' does not exist"),
+    "plan-file-missing": (["changeset", "plan", "/no/such.yaml"], None, "does not exist"),
+    "apply-file-missing": (["changeset", "apply", "/no/such.yaml"], None, "does not exist"),
+    "apply-file-argument-missing": (["changeset", "apply"], None, "Missing argument 'FILE'"),
+    "export-not-migrated": (["export"], "EMPTY", "run `codelists migrate` first"),
+    "mirror-bad-source-url": (
+        ["mirror", "--source", "nonsense", "--into", "copy.db", "--once"],
+        None,
+        "is not an http(s) URL",
+    ),
+    "mirror-bad-into-url": (
+        ["mirror", "--source", "http://127.0.0.1:1", "--into", "postgresql://x/y", "--once"],
+        None,
+        "--into must be sqlite:///FILE",
+    ),
+    "mirror-into-folder-missing": (
+        ["mirror", "--source", "http://127.0.0.1:1", "--into", "/no/such/dir/c.db", "--once"],
+        None,
+        "unable to open database file",
+    ),
+}
+
+
+def _codelists(args: list[str], database_url: str | None, cwd: Path) -> CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CODELISTS_")}
+    environment["DATABASE_URL"] = database_url or f"sqlite+aiosqlite:///{cwd / 'ok.db'}"
+    if database_url == "EMPTY":  # a database file that exists but was never migrated
+        (cwd / "empty.db").touch()
+        environment["DATABASE_URL"] = f"sqlite+aiosqlite:///{cwd / 'empty.db'}"
+    command = [str(Path(sys.executable).with_name("codelists")), *args]
+    return subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=180
+    )
+
+
+@pytest.fixture(scope="module")
+def mistakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CompletedProcess[str]]:
+    """Every case of MISTAKES run once, four at a time, each in a folder of its own."""
+
+    busy = socket.create_server(("127.0.0.1", 0))  # a port someone else listens on
+
+    def one(case: str) -> CompletedProcess[str]:
+        args, database_url, _ = MISTAKES[case]
+        args = [str(busy.getsockname()[1]) if arg == "BUSY" else arg for arg in args]
+        return _codelists(args, database_url, tmp_path_factory.mktemp(case))
+
+    with busy, ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip(MISTAKES, pool.map(one, MISTAKES), strict=True))
+
+
+@pytest.mark.timeout(900)  # the first case waits for all of them to run
+@pytest.mark.parametrize("case", MISTAKES)
+def test_a_mistake_is_one_line_on_stderr(
+    case: str, mistakes: dict[str, CompletedProcess[str]]
+) -> None:
+    result = mistakes[case]
+    assert result.returncode != 0, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert MISTAKES[case][2] in lines[0]
+    assert result.stdout == ""

@@ -47,13 +47,8 @@ class SubscriptionOut(msgspec.Struct, kw_only=True):
 
     @classmethod
     def of(cls, record: Subscription) -> SubscriptionOut:
-        return cls(
-            id=record.id,
-            url=record.url,
-            lists=record.lists,
-            created_at=record.created_at,
-            active=record.active,
-        )
+        """The stored subscription without its (encrypted) secret."""
+        return msgspec.convert(record, cls, from_attributes=True)
 
 
 class SubscriptionsOut(msgspec.Struct):
@@ -142,21 +137,7 @@ class SubscriptionController(Controller):
             if await subscriptions.get(connection, subscription_id) is None:
                 raise SubscriptionNotFound(subscription_id)
             records = await subscriptions.deliveries_of(connection, subscription_id)
-        return DeliveriesOut(
-            [
-                DeliveryOut(
-                    id=r.id,
-                    first_seq=r.first_seq,
-                    last_seq=r.last_seq,
-                    attempts=r.attempts,
-                    status=r.status,
-                    last_error=r.last_error,
-                    next_attempt_at=r.next_attempt_at,
-                    delivered_at=r.delivered_at,
-                )
-                for r in records
-            ]
-        )
+        return DeliveriesOut(msgspec.convert(records, list[DeliveryOut], from_attributes=True))
 
     @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
     async def end(self, engine: EngineDep, subscription_id: PathId) -> Response[None]:

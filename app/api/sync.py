@@ -15,22 +15,20 @@ from litestar.params import QueryParameter
 from app.api.auth import SYNC_SCOPES, sync_access
 from app.api.dependencies import AnswersDep, CatalogDep, EngineDep
 from app.domain.documents import LIST_KEY_PATTERN
+from app.domain.errors import BadParameter
 from app.http.answer import Answer
 from app.http.raw import RawResponse
 from app.reads.answers import EPOCH
 from app.store import feed
-from app.store.export import Export, export, to_csv
-from app.store.feed import Change
+from app.store.export import CsvDialect, csv_bytes, export
+from app.wire import ChangesPage, Export
 
 MAX_LIMIT = 5000
 MAX_WAIT = 30
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class ChangesOut(msgspec.Struct, kw_only=True):
-    changes: list[Change]
-    next_after: int
-    has_more: bool
+ChangesOut = ChangesPage[msgspec.Raw]  # values passed through as stored
 
 
 @get("/v1/changes", tags=["sync"], summary="The change feed, by cursor", guards=[sync_access])
@@ -82,6 +80,12 @@ async def changes(
         ),
         304: ResponseSpec(None, description="Not modified (If-None-Match/If-Modified-Since)"),
     },
+    description=(
+        "`format=csv`: one row per value with a `list` column (RFC 4180: UTF-8, commas). "
+        "`format=csv&dialect=excel`: the same for spreadsheets: UTF-8 with a byte-order mark, "
+        "semicolons, and cells beginning with `=`, `+`, `-`, `@`, tab or carriage return "
+        "prefixed with `'` so they are never evaluated."
+    ),
 )
 async def export_all(
     request: Request[Any, Any, Any],
@@ -90,14 +94,24 @@ async def export_all(
     format: Annotated[
         Literal["json", "csv"], QueryParameter(description="csv: one row per value")
     ] = "json",
+    dialect: Annotated[
+        CsvDialect | None,
+        QueryParameter(
+            description="With format=csv: rfc4180 (the default) or excel (BOM, semicolons, "
+            "formula-like cells made inert)."
+        ),
+    ] = None,
 ) -> RawResponse:
+    if dialect is not None and format != "csv":
+        raise BadParameter("dialect", "dialect applies to format=csv only")
+
     async def build(_: object) -> Answer:
         data = await export(engine)
         published = max((item.published_at for item in data.codelists), default=EPOCH)
         depends_on = [item.key for item in data.codelists]
         if format == "csv":
             return Answer(
-                to_csv(data).encode(),
+                csv_bytes(data, dialect or "rfc4180"),
                 last_modified=published,
                 media_type=b"text/csv; charset=utf-8",
                 lists=depends_on,

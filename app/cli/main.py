@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.cli.boundary import CommandFailed, Commands, check_address, check_source
+from app.cli.boundary import run as _run
+from app.cli.boundary import settings as _settings
 from app.cli.render import render_plan
 from app.domain.clock import Clock
 from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
-from app.server.settings import Settings, SettingsError
+from app.server.settings import Settings
 from app.store import tokens
-from app.store.database import bundled_folder, create_engine, migrate
+from app.store.database import bundled_folder, migrate
+from app.store.export import CSV_DIALECTS, csv_bytes
 from app.store.export import export as read_export
-from app.store.export import to_csv
 from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
 from app.store.tokens import SCOPES
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _run(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with an engine on DATABASE_URL, disposing of it afterwards."""
-    settings = _settings()
-
-    async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            return await work(engine, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def _read_document(path: Path) -> tuple[ChangeSetDocument, int]:
@@ -53,7 +31,7 @@ def _read_document(path: Path) -> tuple[ChangeSetDocument, int]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+        raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
     return parse_document(raw, yaml=path.suffix.lower() in {".yaml", ".yml"}), len(raw)
 
 
@@ -64,7 +42,7 @@ def _fail_invalid(path: Path, error: InvalidDocument) -> None:
     sys.exit(1)
 
 
-@click.group()
+@click.group(cls=Commands)
 def main() -> None:
     """Code lists: a versioned, cacheable code-list service."""
 
@@ -102,14 +80,16 @@ def _default_seed() -> Path:
 
 
 @main.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument(
+    "directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
 def seed(directory: Path | None) -> None:
     """Publish every change set in DIRECTORY (default: seed/) in file-name order; running it
     again changes nothing."""
     directory = directory or _default_seed()
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".yaml", ".yml", ".json"})
     if not files:
-        raise click.ClickException(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
+        raise CommandFailed(f"no change sets (*.yaml, *.yml, *.json) in {directory}")
 
     async def work(engine: AsyncEngine, settings: Settings) -> None:
         await migrate(engine)
@@ -119,7 +99,7 @@ def seed(directory: Path | None) -> None:
             except InvalidDocument as exc:
                 _fail_invalid(path, exc)
             except ChangeSetConflict as exc:
-                raise click.ClickException(f"{path.name}: {exc}") from None
+                raise CommandFailed(f"{path.name}: {exc}") from None
 
     _run(work)
 
@@ -162,7 +142,7 @@ def apply_command(file: Path, author: str) -> None:
     except InvalidDocument as exc:
         _fail_invalid(file, exc)
     except ChangeSetConflict as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
 
 
 @main.group()
@@ -190,11 +170,18 @@ def token_create(scopes: tuple[str, ...], name: str) -> None:
 
 @main.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
-def export_command(fmt: str) -> None:
+@click.option(
+    "--dialect",
+    type=click.Choice(CSV_DIALECTS),
+    help="With --format csv: rfc4180 (default) or excel (BOM, semicolons, inert formulas).",
+)
+def export_command(fmt: str, dialect: str | None) -> None:
     """Write the export answer (every list, value and history) to stdout."""
+    if dialect is not None and fmt != "csv":
+        raise click.UsageError("--dialect applies to --format csv only")
     data = _run(lambda engine, _: read_export(engine))
     if fmt == "csv":
-        sys.stdout.write(to_csv(data))
+        sys.stdout.buffer.write(csv_bytes(data, "excel" if dialect == "excel" else "rfc4180"))
     else:
         sys.stdout.buffer.write(msgspec.json.encode(data) + b"\n")
 
@@ -209,6 +196,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
 
     settings = _settings()
+    check_address(host, port)
     _run(lambda engine, _: migrate(engine))
     click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
     server: Any = Granian(
@@ -238,4 +226,5 @@ def mirror_command(source: str, into: str, once: bool, wait: float, token: str |
     """Keep a local SQLite copy of every list: the export first, then the change feed."""
     from app.mirror.client import run
 
+    check_source(source)
     sys.exit(run(source, into, once=once, wait=wait, token=token))

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 import brotli
 
@@ -113,42 +112,3 @@ class Answer:
         # Counted once, when cached: room for the body and for compressed forms made later
         # (together well under half the body for JSON).
         return _SIZE_OVERHEAD + len(self.body) * 3 // 2
-
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class SizedLRU(Generic[K, V]):
-    """A least-recently-used cache bounded by the total size of what it holds."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        found = self._items.get(key)
-        if found is None:
-            return None
-        self._items.move_to_end(key)
-        return found[0]
-
-    def put(self, key: K, value: V, size: int) -> None:
-        if size > self.max_bytes:
-            return
-        previous = self._items.pop(key, None)
-        if previous is not None:
-            self.bytes -= previous[1]
-        self._items[key] = (value, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            _, (_, evicted) = self._items.popitem(last=False)
-            self.bytes -= evicted
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        self._items.clear()
-        self.bytes = 0

@@ -21,7 +21,8 @@ from typing import Any
 from prometheus_client import Counter
 
 from app.domain.clock import Clock
-from app.http.answer import Answer, SizedLRU
+from app.domain.sized_lru import SizedLRU
+from app.http.answer import Answer
 from app.http.conditional import CachePolicy, respond
 from app.http.cors import CORSPolicy
 from app.http.raw import RawResponse

@@ -23,14 +23,16 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+import msgspec
 
 from app.mirror.local_copy import (
-    LIST_FIELDS,
     CopyConflict,
+    FeedChange,
+    FeedPage,
     apply_page,
     current_cursor,
     list_versions,
@@ -40,7 +42,10 @@ from app.mirror.local_copy import (
     sync_state,
     transaction,
 )
+from app.reads.schemas import CodeListsOut, VersionsOut
+from app.wire import Export, ListMetadata
 
+T = TypeVar("T")
 PAGE_LIMIT = 5000
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -87,11 +92,13 @@ class _Source:
     async def get(
         self,
         path: str,
+        answer: type[T],
         params: Mapping[str, str | int | float] | None = None,
         *,
         read_timeout: float | None = None,
         retry_not_found: bool = False,
-    ) -> Any:
+    ) -> T:
+        """GET ``path`` decoded as ``answer`` (a wire schema shared with the server)."""
         timeout: Any = httpx.USE_CLIENT_DEFAULT
         if read_timeout is not None:
             timeout = httpx.Timeout(30.0, read=read_timeout)
@@ -107,7 +114,13 @@ class _Source:
                 problem = f"GET {url}: {type(exc).__name__} {exc}".rstrip()
             else:
                 if response.is_success:
-                    return response.json()
+                    try:
+                        return msgspec.json.decode(response.content, type=answer)
+                    except msgspec.ValidationError as exc:
+                        where = response.request.url
+                        raise MirrorError(f"GET {where}: unexpected answer: {exc}") from None
+                    except msgspec.DecodeError as exc:
+                        raise MirrorError(f"GET {response.request.url}: not JSON: {exc}") from None
                 problem = f"GET {response.request.url} answered {_describe(response)}"
                 if response.status_code not in transient:
                     raise MirrorError(problem)
@@ -142,23 +155,25 @@ def _retry_after(response: httpx.Response) -> float:
 # Following the service -----------------------------------------------------------------------
 
 
-async def _list_at(source: _Source, key: str, version: int) -> dict[str, Any]:
+async def _list_at(source: _Source, key: str, version: int) -> ListMetadata:
     # This process's feed can be ahead of its own catalog by a poll (a publish by another
     # process): a 404 for a version the feed already showed is retried, boundedly.
-    body = await source.get(
-        f"/v1/codelists/{quote(key, safe='')}", {"version": version}, retry_not_found=True
+    return await source.get(
+        f"/v1/codelists/{quote(key, safe='')}",
+        ListMetadata,
+        {"version": version},
+        retry_not_found=True,
     )
-    return {"key": key, **{name: body[name] for name in LIST_FIELDS}}
 
 
 async def _lists_for(
-    source: _Source, db: sqlite3.Connection, changes: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    source: _Source, db: sqlite3.Connection, changes: list[FeedChange]
+) -> list[ListMetadata]:
     """Metadata of every list the page brings to a newer version, at that version."""
     known = list_versions(db)
     newest: dict[str, int] = {}
     for change in changes:
-        newest[change["list"]] = max(newest.get(change["list"], 0), change["version"])
+        newest[change.list] = max(newest.get(change.list, 0), change.version)
     return [
         await _list_at(source, key, version)
         for key, version in sorted(newest.items())
@@ -170,14 +185,14 @@ async def _adopt_metadata_only_versions(source: _Source, db: sqlite3.Connection)
     """Bring in list versions the feed has no entries for (metadata-only publishes)."""
     known = list_versions(db)
     adopted = 0
-    for item in (await source.get("/v1/codelists"))["codelists"]:
-        key, latest = item["key"], item["version"]
+    for item in (await source.get("/v1/codelists", CodeListsOut)).codelists:
+        key, latest = item.key, item.version
         if latest <= known.get(key, 0):
             continue
-        versions = (await source.get(f"/v1/codelists/{quote(key, safe='')}/versions"))["versions"]
-        between = [v for v in versions if known.get(key, 0) < v["version"] <= latest]
-        counts = ("added", "changed", "deactivated", "reactivated")
-        if any(v[count] for v in between for count in counts):
+        path = f"/v1/codelists/{quote(key, safe='')}/versions"
+        versions = (await source.get(path, VersionsOut)).versions
+        between = [v for v in versions if known.get(key, 0) < v.version <= latest]
+        if any(v.added or v.changed or v.deactivated or v.reactivated for v in between):
             continue  # value changes the feed has yet to bring: they come with their metadata
         metadata = await _list_at(source, key, latest)
         with transaction(db):
@@ -187,13 +202,13 @@ async def _adopt_metadata_only_versions(source: _Source, db: sqlite3.Connection)
     return adopted
 
 
-def _check_page(page: Mapping[str, Any], cursor: int) -> list[dict[str, Any]]:
-    changes: list[dict[str, Any]] = page["changes"]
-    seqs = [change["seq"] for change in changes]
+def _check_page(page: FeedPage, cursor: int) -> list[FeedChange]:
+    changes = page.changes
+    seqs = [change.seq for change in changes]
     if any(later <= earlier for earlier, later in zip([cursor, *seqs], seqs, strict=False)):
         raise MirrorError(f"the feed after {cursor} is not in increasing seq order: {seqs[:10]}")
-    if changes and page["next_after"] != seqs[-1]:
-        raise MirrorError(f"next_after {page['next_after']} is not the page's last seq {seqs[-1]}")
+    if changes and page.next_after != seqs[-1]:
+        raise MirrorError(f"next_after {page.next_after} is not the page's last seq {seqs[-1]}")
     return changes
 
 
@@ -219,11 +234,11 @@ async def mirror(
     with closing(open_copy(into)) as db:
         state = sync_state(db)
         if state is None:
-            data = await source.get("/v1/export")
+            data = await source.get("/v1/export", Export)
             store_export(db, origin, data)
             exported = True
-            values = sum(len(item["values"]) for item in data["codelists"])
-            log(f"copied {len(data['codelists'])} lists, {values} values at seq {data['seq']}")
+            values = sum(len(item.values) for item in data.codelists)
+            log(f"copied {len(data.codelists)} lists, {values} values at seq {data.seq}")
         elif state[0] != origin:
             raise MirrorError(
                 f"{into} is a copy of {state[0]}, not of {origin}; use another file for it"
@@ -233,16 +248,16 @@ async def mirror(
             params: dict[str, str | int | float] = {"after": cursor, "limit": limit}
             if not once and wait > 0:
                 params["wait"] = wait
-            page = await source.get("/v1/changes", params, read_timeout=wait + 30.0)
+            page = await source.get("/v1/changes", FeedPage, params, read_timeout=wait + 30.0)
             pages += 1
             changes = _check_page(page, cursor)
             lists = await _lists_for(source, db, changes)
             refreshed += len(lists)
             if changes:
-                count = apply_page(db, changes, lists, page["next_after"])
+                count = apply_page(db, changes, lists, page.next_after)
                 applied += count
                 log(f"applied {count} changes; at seq {current_cursor(db)}")
-            if not page["has_more"]:
+            if not page.has_more:
                 refreshed += await _adopt_metadata_only_versions(source, db)
                 if once:
                     break

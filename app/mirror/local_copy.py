@@ -9,12 +9,18 @@ always at a page boundary of the feed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from app.domain.values import Value
+from app.wire import Change, ChangesPage, Export, ListMetadata, Revision
+
+FeedChange = Change[Value]  # the feed as the mirror reads it: values decoded
+FeedPage = ChangesPage[Value]
 
 _VALUE_FIELDS = ("name", "description", "valid_from", "valid_to", "active", "sort_order", "parent")
 _HISTORY_FIELDS = ("version", "changeset", "published_at", "name", "valid_from", "valid_to")
@@ -105,22 +111,33 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def put_list(db: sqlite3.Connection, item: Mapping[str, Any]) -> None:
+def _text(value: Any) -> Any:
+    """Dates and times as the JSON answers write them (RFC 3339), other values as they are."""
+    return msgspec.to_builtins(value)
+
+
+def put_list(db: sqlite3.Connection, item: ListMetadata) -> None:
     """Insert a list, or update it to ``item``'s version if that is newer."""
-    row = [item[name] for name in LIST_FIELDS]
-    row[3] = _json(row[3])
     db.execute(
         "INSERT INTO codelist (key, name, description, source, attributes, version, published_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name,"
         " description = excluded.description, source = excluded.source,"
         " attributes = excluded.attributes, version = excluded.version,"
         " published_at = excluded.published_at WHERE excluded.version > codelist.version",
-        [item["key"], *row],
+        [
+            item.key,
+            item.name,
+            item.description,
+            item.source,
+            _json(item.attributes),
+            item.version,
+            _text(item.published_at),
+        ],
     )
 
 
-def _put_value(db: sqlite3.Connection, key: str, value: Mapping[str, Any]) -> None:
-    fields = [value[name] for name in _VALUE_FIELDS]
+def _put_value(db: sqlite3.Connection, key: str, value: Value) -> None:
+    fields = [_text(getattr(value, name)) for name in _VALUE_FIELDS]
     db.execute(
         "INSERT INTO code_value (list, code, name, description, valid_from, valid_to, active,"
         " sort_order, parent, replaced_by, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -129,46 +146,53 @@ def _put_value(db: sqlite3.Connection, key: str, value: Mapping[str, Any]) -> No
         " valid_to = excluded.valid_to, active = excluded.active,"
         " sort_order = excluded.sort_order, parent = excluded.parent,"
         " replaced_by = excluded.replaced_by, attributes = excluded.attributes",
-        [key, value["code"], *fields, _json(value["replaced_by"]), _json(value["attributes"])],
+        [key, value.code, *fields, _json(value.replaced_by), _json(value.attributes)],
     )
 
 
-def _put_history(db: sqlite3.Connection, key: str, code: str, entry: Mapping[str, Any]) -> None:
+def _put_history(db: sqlite3.Connection, key: str, code: str, entry: Revision) -> None:
     db.execute(
         "INSERT INTO value_history (list, code, version, changeset, published_at, name,"
         " valid_from, valid_to, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [key, code, *(entry[name] for name in _HISTORY_FIELDS), entry["active"]],
+        [key, code, *(_text(getattr(entry, name)) for name in _HISTORY_FIELDS), entry.active],
     )
 
 
-def store_export(db: sqlite3.Connection, source: str, data: Mapping[str, Any]) -> None:
+def store_export(db: sqlite3.Connection, source: str, data: Export) -> None:
     with transaction(db):
         if sync_state(db) is not None:
             raise CopyConflict("another mirror started this copy at the same time")
-        for item in data["codelists"]:
+        for item in data.codelists:
             put_list(db, item)
-            for value in item["values"]:
-                _put_value(db, item["key"], value)
-                for entry in value["history"]:
-                    _put_history(db, item["key"], value["code"], entry)
+            for value in item.values:
+                _put_value(db, item.key, value)
+                for entry in value.history:
+                    _put_history(db, item.key, value.code, entry)
         db.execute(
-            "INSERT INTO sync_state (id, source, cursor) VALUES (1, ?, ?)", [source, data["seq"]]
+            "INSERT INTO sync_state (id, source, cursor) VALUES (1, ?, ?)", [source, data.seq]
         )
 
 
-def _apply_change(db: sqlite3.Connection, change: Mapping[str, Any]) -> None:
+def _apply_change(db: sqlite3.Connection, change: FeedChange) -> None:
     """One feed entry: the value as it is after the change, and its history row."""
-    value = change["value"]
-    _put_value(db, change["list"], value)
-    entry = {name: change[name] for name in ("version", "changeset", "published_at")}
-    entry.update({name: value[name] for name in ("name", "valid_from", "valid_to", "active")})
-    _put_history(db, change["list"], value["code"], entry)
+    value = change.value
+    _put_value(db, change.list, value)
+    entry = Revision(
+        version=change.version,
+        changeset=change.changeset,
+        published_at=change.published_at,
+        name=value.name,
+        valid_from=value.valid_from,
+        valid_to=value.valid_to,
+        active=value.active,
+    )
+    _put_history(db, change.list, value.code, entry)
 
 
 def apply_page(
     db: sqlite3.Connection,
-    changes: list[dict[str, Any]],
-    lists: list[dict[str, Any]],
+    changes: list[FeedChange],
+    lists: list[ListMetadata],
     next_after: int,
 ) -> int:
     """Apply one page and move the cursor, all or nothing; entries at or before the cursor are
@@ -179,7 +203,7 @@ def apply_page(
         cursor = state[1]
         for item in lists:
             put_list(db, item)
-        fresh = [change for change in changes if change["seq"] > cursor]
+        fresh = [change for change in changes if change.seq > cursor]
         for change in fresh:
             _apply_change(db, change)
         db.execute("UPDATE sync_state SET cursor = ? WHERE cursor < ?", [next_after, next_after])

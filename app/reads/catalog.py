@@ -17,8 +17,8 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.errors import NotFound
+from app.domain.sized_lru import SizedLRU
 from app.domain.values import Value, in_option_order, state_change_dates
-from app.http.answer import SizedLRU
 from app.store import queries
 from app.store.queries import ListVersion
 

@@ -13,7 +13,7 @@ import msgspec
 
 from app.domain.planning import FieldChange
 from app.domain.values import State, Value
-from app.store.queries import ListMetadata
+from app.wire import ListMetadata, Revision
 
 if TYPE_CHECKING:
     from app.store.queries import HistoryEntry
@@ -54,14 +54,8 @@ class ValueOut(msgspec.Struct, kw_only=True):
         )
 
 
-class HistoryOut(msgspec.Struct, kw_only=True):
-    version: int
-    changeset: str
-    published_at: datetime
-    name: str
-    valid_from: date
-    valid_to: date | None
-    active: bool
+class HistoryOut(Revision, kw_only=True):
+    """One entry of a value's history (api.md: GET /v1/codelists/{key}/values/{code})."""
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryOut:

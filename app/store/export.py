@@ -10,25 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.values import VALUE_FIELDS
-from app.store.queries import REVISIONS, ListMetadata, last_seq, latest_versions, value_from_row
+from app.store.queries import REVISIONS, last_seq, latest_versions, value_from_row
 from app.store.tables import value_revision
-
-
-class ExportedList(ListMetadata, kw_only=True):
-    values: list[dict[str, Any]]
-
-
-class Export(msgspec.Struct):
-    seq: int
-    codelists: list[ExportedList]
+from app.wire import Export, ExportedList, ExportedValue, Revision
 
 
 @asynccontextmanager
@@ -64,52 +56,79 @@ async def export(engine: AsyncEngine) -> Export:
 
     lists = []
     for _, head in sorted(heads.items()):
-        values = []
-        for history in revisions[head.list_id].values():
-            current = history[-1]
-            value = msgspec.to_builtins(value_from_row(current))
-            value["history"] = [
-                {
-                    "version": row.version_from,
-                    "changeset": row.changeset_id,
-                    "published_at": msgspec.to_builtins(row.published_at),
-                    "name": row.name,
-                    "valid_from": row.valid_from.isoformat(),
-                    "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-                    "active": row.active,
-                }
-                for row in history
-            ]
-            values.append(value)
+        values = [
+            ExportedValue(
+                **msgspec.structs.asdict(value_from_row(history[-1])),
+                history=[
+                    Revision(
+                        version=row.version_from,
+                        changeset=row.changeset_id,
+                        published_at=row.published_at,
+                        name=row.name,
+                        valid_from=row.valid_from,
+                        valid_to=row.valid_to,
+                        active=row.active,
+                    )
+                    for row in history
+                ],
+            )
+            for history in revisions[head.list_id].values()
+        ]
         lists.append(ExportedList(**head.metadata(), values=values))
     return Export(seq=seq, codelists=lists)
 
 
 CSV_COLUMNS = ("list", "code", *VALUE_FIELDS)
 
+CsvDialect = Literal["rfc4180", "excel"]
+CSV_DIALECTS: tuple[CsvDialect, ...] = ("rfc4180", "excel")
 
-def to_csv(data: Export) -> str:
-    """One row per value with a ``list`` column; successors space-separated, attributes as JSON."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+# OWASP "CSV Injection": a spreadsheet reads a cell starting with one of these as a formula
+# (or, for tab and carriage return, strips them and reads what follows as one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it but never evaluates: a leading ``'`` when it starts
+    like a formula (OWASP CSV Injection guidance); any other cell unchanged."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def _rows(data: Export) -> Iterator[list[str]]:
+    yield list(CSV_COLUMNS)
     for codelist in data.codelists:
         for value in codelist.values:
-            writer.writerow(
-                [
-                    codelist.key,
-                    value["code"],
-                    value["name"],
-                    value["description"] or "",
-                    value["valid_from"],
-                    value["valid_to"] or "",
-                    "true" if value["active"] else "false",
-                    "" if value["sort_order"] is None else value["sort_order"],
-                    value["parent"] or "",
-                    " ".join(value["replaced_by"]),
-                    msgspec.json.encode(value["attributes"]).decode()
-                    if value["attributes"]
-                    else "",
-                ]
-            )
+            yield [
+                codelist.key,
+                value.code,
+                value.name,
+                value.description or "",
+                value.valid_from.isoformat(),
+                value.valid_to.isoformat() if value.valid_to else "",
+                "true" if value.active else "false",
+                "" if value.sort_order is None else str(value.sort_order),
+                value.parent or "",
+                " ".join(value.replaced_by),
+                msgspec.json.encode(value.attributes).decode() if value.attributes else "",
+            ]
+
+
+def to_csv(data: Export, dialect: CsvDialect = "rfc4180") -> str:
+    """One row per value with a ``list`` column; successors space-separated, attributes as JSON.
+
+    ``rfc4180`` (api.md "Sync endpoints"): commas, CRLF, fields quoted only where RFC 4180 §2
+    needs it, cells as stored. ``excel``: semicolons (the list separator of Danish Excel) and
+    every cell made :func:`inert`; the byte-order mark is added by :func:`csv_bytes`.
+    """
+    out = io.StringIO()
+    delimiter = ";" if dialect == "excel" else ","
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for row in _rows(data):
+        writer.writerow([inert(cell) for cell in row] if dialect == "excel" else row)
     return out.getvalue()
+
+
+def csv_bytes(data: Export, dialect: CsvDialect = "rfc4180") -> bytes:
+    """:func:`to_csv` as UTF-8; with a byte-order mark for ``excel``, which otherwise reads
+    the file in the machine's legacy code page (æ, ø, å garbled)."""
+    return to_csv(data, dialect).encode("utf-8-sig" if dialect == "excel" else "utf-8")

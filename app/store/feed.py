@@ -8,31 +8,18 @@ entries become visible together and after every earlier publish's: a reader pagi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app import wire
 from app.store.tables import change
 
-ChangeKind = Literal["created", "updated", "deactivated", "reactivated"]
-
-
-class Change(msgspec.Struct, kw_only=True):
-    seq: int
-    list: str
-    code: str
-    kind: ChangeKind
-    version: int
-    changeset: str
-    published_at: datetime
-    effective_date: date
-    # The value's stored fields after the change, and before (null when created): passed on
-    # as the JSON text stored at publish time, never decoded and encoded again.
-    value: msgspec.Raw
-    previous: msgspec.Raw | None
+# As stored: each value is passed on as the JSON text written at publish time, never decoded
+# and encoded again.
+Change = wire.Change[msgspec.Raw]
 
 
 _COLUMNS = (

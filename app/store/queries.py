@@ -15,18 +15,6 @@ from app.domain.values import VALUE_FIELDS, Value
 from app.store.tables import change, changeset, codelist, list_version, publish_lock, value_revision
 
 
-class ListMetadata(msgspec.Struct, kw_only=True):
-    """The fields every answer describing a list starts with (index, list, export)."""
-
-    key: str
-    name: str
-    description: str | None
-    source: str | None
-    attributes: dict[str, str]  # the list's attribute schema: name -> type
-    version: int
-    published_at: datetime
-
-
 class ListVersion(msgspec.Struct, frozen=True, kw_only=True):
     """One published version of a list: its metadata and what the publish did."""
 

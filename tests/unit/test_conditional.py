@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import brotli
 import pytest
 
-from app.http.answer import MAX_SURROGATE_KEY, Answer, SizedLRU, surrogate_key
+from app.domain.sized_lru import SizedLRU
+from app.http.answer import MAX_SURROGATE_KEY, Answer, surrogate_key
 from app.http.conditional import CachePolicy, negotiate, respond, seconds_until
 from app.http.dates import parse_http_date
 from tests.conftest import ZONE
