@@ -98,9 +98,39 @@ def _operations(app: Litestar) -> Iterable[tuple[str, str, set[int]]]:
             yield route.path_format or "/", method.lower(), statuses
 
 
+# The wire structs the server fills with raw stored JSON (app/wire.py) are generic; litestar
+# names their components after the parameter (``Change_msgspec.Raw_``).
+_RAW_SUFFIX = "_msgspec.Raw_"
+_REF = "#/components/schemas/"
+
+
+def _rename_raw_generics(document: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    renamed = {
+        name: name.removesuffix(_RAW_SUFFIX) for name in schemas if name.endswith(_RAW_SUFFIX)
+    }
+    for old, new in renamed.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+    refs = {_REF + old: _REF + new for old, new in renamed.items()}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                node["$ref"] = refs.get(node["$ref"], node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+
+
 def complete_openapi(app: Litestar) -> None:
     """Complete ``app``'s OpenAPI document in place, before it is first served."""
     document = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    _rename_raw_generics(document)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM
     schemas.update(COMPONENTS)

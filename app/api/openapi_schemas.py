@@ -58,14 +58,6 @@ _FIELD_VALUE: dict[str, Any] = {
 _VALUE = {"$ref": _REF + "Value"}
 
 COMPONENTS: dict[str, dict[str, Any]] = {
-    "ExportedValue": {
-        "type": "object",
-        "title": "ExportedValue",
-        "description": "A value's stored fields at the list's latest version, and its history.",
-        "allOf": [_VALUE],
-        "required": ["history"],
-        "properties": {"history": {"type": "array", "items": {"$ref": _REF + "HistoryOut"}}},
-    },
     "CodeSystem": {
         "type": "object",
         "title": "CodeSystem",
@@ -143,9 +135,9 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("Value", "attributes"): ATTRIBUTE_VALUES,
     ("ValueOut", "attributes"): ATTRIBUTE_VALUES,
     ("ValueDetailOut", "attributes"): ATTRIBUTE_VALUES,
+    ("ExportedValue", "attributes"): ATTRIBUTE_VALUES,
     ("FieldChange", "from"): _FIELD_VALUE,
     ("FieldChange", "to"): _FIELD_VALUE,
-    ("ExportedList", "values"): {"type": "array", "items": {"$ref": _REF + "ExportedValue"}},
 }
 
 VALUE_59: dict[str, Any] = {
