@@ -89,17 +89,24 @@ class ChangeSetsOut(msgspec.Struct):
     changesets: list[ChangeSetOut]
 
 
-_TEXT = Schema(type=OpenAPIType.STRING)
+def _text(min_length: int, max_length: int, *, nullable: bool = False) -> Schema:
+    # The limits of app/domain/documents.py (Label, Reason, Text), so a fuzzer's or a reader's
+    # idea of a valid document matches the service's.
+    text = Schema(type=OpenAPIType.STRING, min_length=min_length, max_length=max_length)
+    return Schema(one_of=[text, Schema(type=OpenAPIType.NULL)]) if nullable else text
+
+
 _DOCUMENT = Schema(
     type=OpenAPIType.OBJECT,
     description="A change-set document: see changesets.md. Operations: create_list, "
     "update_list, upsert, set.",
     required=["id", "reason", "changes"],
+    additional_properties=False,
     properties={
         "id": Schema(type=OpenAPIType.STRING, pattern=CHANGESET_ID_PATTERN),
-        "release": _TEXT,
-        "reason": _TEXT,
-        "reference": _TEXT,
+        "release": _text(1, 100, nullable=True),
+        "reason": _text(1, 2000),
+        "reference": _text(0, 5000, nullable=True),
         "changes": Schema(
             type=OpenAPIType.ARRAY,
             min_items=1,

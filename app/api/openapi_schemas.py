@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.documents import LIST_KEY_PATTERN
+
 _REF = "#/components/schemas/"
 
 PROBLEM: dict[str, Any] = {
@@ -136,6 +138,18 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("ValueOut", "attributes"): ATTRIBUTE_VALUES,
     ("ValueDetailOut", "attributes"): ATTRIBUTE_VALUES,
     ("ExportedValue", "attributes"): ATTRIBUTE_VALUES,
+    # msgspec's constraints on list items do not reach litestar's schema.
+    ("NewSubscription", "lists"): {
+        "oneOf": [
+            {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1000,
+                "items": {"type": "string", "pattern": LIST_KEY_PATTERN, "maxLength": 64},
+            },
+            {"type": "null"},
+        ]
+    },
     ("FieldChange", "from"): _FIELD_VALUE,
     ("FieldChange", "to"): _FIELD_VALUE,
 }
