@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.servers import ROOT, free_port
 
@@ -20,6 +21,7 @@ def _uv() -> list[str]:
     return [found] if found else [sys.executable, "-m", "uv"]
 
 
+@pytest.mark.timeout(900)  # builds a wheel and installs it with every dependency (PyICU compiles)
 def test_installed_wheel_migrates_seeds_and_serves(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
