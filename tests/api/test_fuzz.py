@@ -34,8 +34,9 @@ SEED = 20261129
 MAX_EXAMPLES = 8
 
 
-def fuzz(url: str, token: str) -> subprocess.CompletedProcess[str]:
-    """One schemathesis run against the service at ``url``, as the admin ``token``."""
+def fuzz(url: str, token: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """One schemathesis run against the service at ``url``, as the admin ``token``; its caches
+    and reports stay in ``workdir``."""
     return subprocess.run(
         [
             str(Path(sys.executable).with_name("st")),
@@ -52,8 +53,8 @@ def fuzz(url: str, token: str) -> subprocess.CompletedProcess[str]:
             "--no-color",
             f"--header=Authorization: Bearer {token}",
         ],
-        cwd=ROOT,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks"},
+        cwd=workdir,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks", "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=600,
@@ -69,7 +70,7 @@ async def test_schema_fuzz_finds_nothing(
     await seeded.dispose()
     env = {"DATABASE_URL": database_url, "CODELISTS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
     with running_service(env, tmp_path / "serve.log") as service:
-        run = await asyncio.to_thread(fuzz, service.url, token)
+        run = await asyncio.to_thread(fuzz, service.url, token, tmp_path)
     report = run.stdout[-20000:] + run.stderr[-5000:]
     assert run.returncode == 0, report
     assert re.search(r"Test cases:\s+\d+ generated, [1-9]\d* passed", report), report
