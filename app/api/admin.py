@@ -9,15 +9,23 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.api.auth import admin_access
+from app.api.auth import admin_access, review_access
 from app.api.bodies import INVALID_BODY, YAML_TYPES
-from app.api.dependencies import CatalogDep, ClockDep, EngineDep
+from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
+from app.api.errors import DECIDE, DENIED
 from app.api.openapi import PROBLEMS
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
@@ -29,7 +37,7 @@ from app.domain.documents import (
 from app.domain.errors import InvalidDocument
 from app.domain.planning import Plan
 from app.store import changesets
-from app.store.changesets import ChangeSetRecord, Status
+from app.store.changesets import STATUSES, ChangeSetRecord, Status
 from app.store.publish import ChangeSetNotFound, publish, submit
 
 JSON_TYPES = frozenset({"application/json", ""})
@@ -60,6 +68,10 @@ class ChangeSetOut(msgspec.Struct, kw_only=True):
     plan: Plan
     versions: dict[str, int] | None
     seq: int | None
+    # api.md "Review, approval and scheduling": null where they do not apply.
+    approved_by: str | None
+    publish_at: datetime | None
+    failure: str | None
 
     @classmethod
     def of(cls, record: ChangeSetRecord) -> ChangeSetOut:
@@ -75,6 +87,9 @@ class ChangeSetOut(msgspec.Struct, kw_only=True):
             plan=record.plan,
             versions=record.versions,
             seq=record.seq,
+            approved_by=record.approved_by,
+            publish_at=record.publish_at,
+            failure=record.failure,
         )
 
 
@@ -107,6 +122,11 @@ _DOCUMENT = Schema(
         "release": _text(1, 100, nullable=True),
         "reason": _text(1, 2000),
         "reference": _text(0, 5000, nullable=True),
+        "publish_at": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.DATE_TIME,
+            description="Publish at this moment (RFC 3339 with offset), once it may be published.",
+        ),
         "changes": Schema(
             type=OpenAPIType.ARRAY,
             min_items=1,
@@ -146,13 +166,19 @@ def _author(request: AnyRequest) -> str:
     return owner.name if owner is not None else "unknown"
 
 
+StatusFilter = Annotated[
+    Status | None,
+    QueryParameter(name="status", description=f"Only change sets in this status: {STATUSES}."),
+]
+
+
 class ChangeSetController(Controller):
     path = "/v1/admin/changesets"
     tags = ["admin"]
-    guards = [admin_access]
 
     @post(
         "/",
+        guards=[admin_access],
         summary="Submit a change set (JSON or YAML); ?publish=true publishes it too",
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
@@ -165,6 +191,7 @@ class ChangeSetController(Controller):
                 generate_examples=False,
             )
         },
+        raises=DECIDE,
     )
     async def create(
         self,
@@ -172,6 +199,7 @@ class ChangeSetController(Controller):
         engine: EngineDep,
         clock: ClockDep,
         catalog: CatalogDep,
+        review: ReviewDep,
         publish_now: Annotated[
             bool, QueryParameter(name="publish", description="Plan and publish in one go.")
         ] = False,
@@ -191,6 +219,7 @@ class ChangeSetController(Controller):
             author=_author(request),
             now=clock.now(),
             publish=publish_now,
+            require_approval=review.require_approval,
             document_bytes=len(raw),
         )
         if publish_now:
@@ -200,17 +229,28 @@ class ChangeSetController(Controller):
             status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
         )
 
-    @get("/", summary="All change sets, newest first")
+    @get(
+        "/",
+        summary="All change sets, newest first; ?status= filters",
+        guards=[review_access],
+        raises=DENIED,
+    )
     async def index(
         self,
         engine: EngineDep,
+        status: StatusFilter = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> ChangeSetsOut:
         async with engine.connect() as connection:
-            records = await changesets.newest_first(connection, limit=limit)
+            records = await changesets.newest_first(connection, limit=limit, status=status)
         return ChangeSetsOut([ChangeSetOut.of(record) for record in records])
 
-    @get("/{changeset_id:str}", summary="One change set with its plan")
+    @get(
+        "/{changeset_id:str}",
+        summary="One change set with its plan",
+        guards=[review_access],
+        raises=[*DENIED, NotFoundException],
+    )
     async def detail(self, engine: EngineDep, changeset_id: PathId) -> ChangeSetOut:
         async with engine.connect() as connection:
             record = await changesets.get(connection, _well_formed(changeset_id))
@@ -220,14 +260,29 @@ class ChangeSetController(Controller):
 
     @post(
         "/{changeset_id:str}/publish",
-        summary="Publish a planned change set (409 if its lists moved on since planning)",
+        summary="Publish a change set now (409 if its lists moved on since planning, if it "
+        "needs approval, or if it was rejected or failed)",
         status_code=HTTP_200_OK,
         opt={PROBLEMS: (409,)},
+        guards=[admin_access],
+        raises=DECIDE,
     )
     async def publish(
-        self, engine: EngineDep, clock: ClockDep, catalog: CatalogDep, changeset_id: PathId
+        self,
+        request: AnyRequest,
+        engine: EngineDep,
+        clock: ClockDep,
+        catalog: CatalogDep,
+        review: ReviewDep,
+        changeset_id: PathId,
     ) -> PublishedOut:
-        record = await publish(engine, _well_formed(changeset_id), now=clock.now())
+        record = await publish(
+            engine,
+            _well_formed(changeset_id),
+            now=clock.now(),
+            actor=_author(request),
+            require_approval=review.require_approval,
+        )
         await catalog.refresh()
         return PublishedOut(
             id=record.id, status=record.status, versions=record.versions or {}, seq=record.seq or 0

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.clock import Clock
+from app.domain.review import ReviewPolicy
 from app.http.fastpath import AnswerCache
 from app.reads.answers import Reads
 from app.reads.catalog import Catalog
@@ -26,3 +27,4 @@ SecretsDep = NamedDependency[SecretBox]  # "secrets": webhook secrets at rest
 # "webhook_networks": CODELISTS_WEBHOOK_ALLOWED_NETWORKS, a tuple of ipaddress networks (typed
 # Any here: litestar validates dependencies with msgspec, which cannot take that union).
 NetworksDep = NamedDependency[Any]
+ReviewDep = NamedDependency[ReviewPolicy]  # "review": whether approval is required

@@ -8,7 +8,13 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -28,6 +34,23 @@ from app.domain.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class ConflictResponse(HTTPException):
+    """Documents a 409 in the OpenAPI schema."""
+
+    status_code = 409
+
+
+class UnprocessableResponse(HTTPException):
+    """Documents a 422 in the OpenAPI schema."""
+
+    status_code = 422
+
+
+# The problems each operation can answer, so the OpenAPI document lists them all.
+DENIED = [NotAuthorizedException, PermissionDeniedException]
+DECIDE = [*DENIED, NotFoundException, ConflictResponse, UnprocessableResponse]
 
 
 def problem(

@@ -143,7 +143,9 @@ def complete_openapi(app: Litestar) -> None:
     for path, method, statuses in _operations(app):
         operation = document["paths"][path][method]
         responses = operation.setdefault("responses", {})
-        for status in sorted(statuses):
+        # Litestar's own error entries (from ``raises``) are replaced too: every error is a problem.
+        declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}
+        for status in sorted(statuses | declared):
             responses[str(status)] = _problem_response(status)
         for status, response in responses.items():
             content = RESPONSE_CONTENT.get((path, status))

@@ -150,6 +150,13 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
             {"type": "null"},
         ]
     },
+    # What an audited action records (a change set's id, versions, a comment): JSON values.
+    ("AuditEntry", "detail"): {
+        "type": "object",
+        "additionalProperties": {
+            "type": ["string", "integer", "number", "boolean", "array", "object", "null"]
+        },
+    },
     ("FieldChange", "from"): _FIELD_VALUE,
     ("FieldChange", "to"): _FIELD_VALUE,
 }

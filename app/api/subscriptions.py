@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -17,7 +18,7 @@ from app.api.openapi import PROBLEMS
 from app.domain.destinations import Network
 from app.domain.documents import ListKey
 from app.domain.errors import FieldError, InvalidRequest, InvalidSubscription, NotFound
-from app.store import subscriptions
+from app.store import audit, subscriptions
 from app.store.secrets import new_secret
 from app.store.subscriptions import DeliveryStatus, Subscription
 from app.workers.destinations import destination_problem
@@ -91,6 +92,17 @@ async def _check(
         raise InvalidRequest(errors)
 
 
+def _actor(request: Request[Any, Any, Any]) -> str:
+    owner = request.state.get("token_owner")
+    return owner.name if owner is not None else "unknown"
+
+
+def _without_query(url: str) -> str:
+    # A query string may carry a receiver's key: the audit log keeps scheme, host and path.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
 class SubscriptionController(Controller):
     path = "/v1/admin/subscriptions"
     tags = ["sync"]
@@ -104,6 +116,7 @@ class SubscriptionController(Controller):
     )
     async def create(
         self,
+        request: Request[Any, Any, Any],
         engine: EngineDep,
         clock: ClockDep,
         catalog: CatalogDep,
@@ -120,6 +133,14 @@ class SubscriptionController(Controller):
                 lists=sorted(set(data.lists)) if data.lists else None,
                 sealed=secrets.seal(secret),
                 now=clock.now(),
+            )
+            await audit.append(
+                connection,
+                actor=_actor(request),
+                action="subscription.created",
+                target=f"subscription:{record.id}",
+                now=clock.now(),
+                detail={"url": _without_query(record.url), "lists": record.lists},
             )
         return CreatedSubscription(id=record.id, url=record.url, secret=secret, lists=record.lists)
 
@@ -140,10 +161,23 @@ class SubscriptionController(Controller):
         return DeliveriesOut(msgspec.convert(records, list[DeliveryOut], from_attributes=True))
 
     @delete("/{subscription_id:str}", summary="End a subscription (no further deliveries)")
-    async def end(self, engine: EngineDep, subscription_id: PathId) -> Response[None]:
+    async def end(
+        self,
+        request: Request[Any, Any, Any],
+        engine: EngineDep,
+        clock: ClockDep,
+        subscription_id: PathId,
+    ) -> Response[None]:
         if not _UUID.match(subscription_id):
             raise SubscriptionNotFound(subscription_id)
         async with engine.begin() as connection:
             if not await subscriptions.deactivate(connection, subscription_id):
                 raise SubscriptionNotFound(subscription_id)
+            await audit.append(
+                connection,
+                actor=_actor(request),
+                action="subscription.deleted",
+                target=f"subscription:{subscription_id}",
+                now=clock.now(),
+            )
         return Response(None, status_code=204)

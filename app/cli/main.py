@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,21 @@ from app.domain.clock import Clock
 from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
 from app.server.settings import Settings
-from app.store import tokens
+from app.store import audit, tokens
 from app.store.database import bundled_folder, migrate
 from app.store.export import CSV_DIALECTS, csv_bytes
 from app.store.export import export as read_export
 from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
 from app.store.tokens import SCOPES
+
+
+def operator() -> str:
+    """The command line's actor in the audit log: ``cli:<user>`` (api.md "Audit")."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container with an unknown uid)
+        user = "unknown"
+    return f"cli:{user}"
 
 
 def _read_document(path: Path) -> tuple[ChangeSetDocument, int]:
@@ -95,7 +106,7 @@ def seed(directory: Path | None) -> None:
         await migrate(engine)
         for path in files:
             try:
-                click.echo(await _apply(engine, settings, path, author="seed"))
+                click.echo(await _apply(engine, settings, path, author=operator()))
             except InvalidDocument as exc:
                 _fail_invalid(path, exc)
             except ChangeSetConflict as exc:
@@ -134,9 +145,10 @@ def plan_command(file: Path) -> None:
 
 @changeset.command(name="apply")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--author", default="cli", show_default=True, help="Recorded as the publisher.")
-def apply_command(file: Path, author: str) -> None:
-    """Plan and publish FILE in one transaction."""
+@click.option("--author", default=None, help="Recorded as the author (default cli:<user>).")
+def apply_command(file: Path, author: str | None) -> None:
+    """Plan and publish FILE in one transaction, as the operator (no approval needed)."""
+    author = author or operator()
     try:
         click.echo(_run(lambda engine, settings: _apply(engine, settings, file, author)))
     except InvalidDocument as exc:
@@ -158,14 +170,82 @@ def token_create(scopes: tuple[str, ...], name: str) -> None:
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         await migrate(engine)
+        now = Clock(settings.zone()).now()
         async with engine.begin() as connection:
-            return await tokens.create(
-                connection, name=name, scopes=scopes, now=Clock(settings.zone()).now()
+            value = await tokens.create(connection, name=name, scopes=scopes, now=now)
+            await audit.append(
+                connection,
+                actor=operator(),
+                action="token.created",
+                target=f"token:{name}",
+                now=now,
+                detail={"scopes": sorted(set(scopes))},
             )
+            return value
 
     value = _run(work)
     click.echo(f"token for {name} with scopes {', '.join(sorted(set(scopes)))}:")
     click.echo(value)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+
+
+@token.command(name="list")
+def token_list() -> None:
+    """List tokens: name, scopes, created, last used, revoked (never the token itself)."""
+
+    async def work(engine: AsyncEngine, _: Settings) -> list[tokens.TokenInfo]:
+        await migrate(engine)
+        async with engine.connect() as connection:
+            return await tokens.list_all(connection)
+
+    rows = [("NAME", "SCOPES", "CREATED", "LAST USED", "REVOKED")]
+    rows += [
+        (
+            info.name,
+            ",".join(info.scopes),
+            _when(info.created_at),
+            _when(info.last_used_at),
+            _when(info.revoked_at),
+        )
+        for info in _run(work)
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        cells = zip(row, widths, strict=True)
+        click.echo("  ".join(cell.ljust(width) for cell, width in cells).rstrip())
+
+
+@token.command(name="revoke")
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Revoke every token named NAME: each is refused (401) everywhere within a second."""
+
+    async def work(engine: AsyncEngine, settings: Settings) -> tuple[int, int]:
+        await migrate(engine)
+        now = Clock(settings.zone()).now()
+        async with engine.begin() as connection:
+            revoked, total = await tokens.revoke(connection, name, now)
+            if revoked:
+                await audit.append(
+                    connection,
+                    actor=operator(),
+                    action="token.revoked",
+                    target=f"token:{name}",
+                    now=now,
+                    detail={"tokens": revoked},
+                )
+            return revoked, total
+
+    revoked, total = _run(work)
+    if total == 0:
+        raise CommandFailed(f"there is no token named {name!r}")
+    if revoked == 0:
+        click.echo(f"every token named {name} was revoked already")
+    else:
+        click.echo(f"revoked {revoked} token(s) named {name}")
 
 
 @main.command(name="export")

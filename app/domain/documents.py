@@ -10,7 +10,7 @@ operation on its own, to report at least one error per operation, each with its 
 from __future__ import annotations
 
 import builtins
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -45,6 +45,11 @@ Text = Annotated[str, Meta(pattern=_MULTI_LINE), Limit(5000)]
 Label = Annotated[str, Meta(min_length=1, pattern=_ONE_LINE), Limit(100)]
 Reason = Annotated[str, Meta(min_length=1, pattern=_MULTI_LINE), Limit(2000)]
 SortOrder = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+# RFC 3339 with an offset: a moment, not a wall-clock time that depends on who reads it.
+PublishAt = Annotated[
+    datetime,
+    Meta(tz=True, description="When to publish: an RFC 3339 timestamp with offset."),
+]
 
 
 class _Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -118,6 +123,9 @@ class ChangeSetDocument(_Input, frozen=True):
     changes: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     release: Label | None = None
     reference: Text | None = None
+    # Unset when absent, so it is left out of the canonical bytes (and the content hash) of
+    # every document that does not schedule itself.
+    publish_at: PublishAt | UnsetType = UNSET
 
     def canonical_bytes(self) -> bytes:
         """The document as canonical JSON: equal content gives equal bytes, YAML or JSON."""
@@ -132,6 +140,7 @@ class _Header(_Input, frozen=True):
     changes: Annotated[list[Any], Meta(min_length=1, max_length=MAX_OPERATIONS)]
     release: Label | None = None
     reference: Text | None = None
+    publish_at: PublishAt | UnsetType = UNSET
 
 
 def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
@@ -178,4 +187,5 @@ def convert_document(tree: Any, found: list[FieldError] | None = None) -> Change
         changes=operations,
         release=header.release,
         reference=header.reference,
+        publish_at=header.publish_at,
     )

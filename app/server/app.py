@@ -14,9 +14,11 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from app.api.admin import ChangeSetController
 from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
+from app.api.console import ConsoleController
 from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
 from app.api.openapi import complete_openapi
+from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
@@ -50,6 +52,9 @@ def create_litestar(services: Services) -> Litestar:
             CodeListController,
             validate_many,
             ChangeSetController,
+            ReviewController,
+            whoami,
+            audit_log,
             changes,
             export_all,
             SubscriptionController,
@@ -58,6 +63,7 @@ def create_litestar(services: Services) -> Litestar:
             docs,
             docs_assets,
             PrometheusController,
+            ConsoleController,
         ],
         dependencies=services.dependencies(),
         plugins=[problem_details_plugin()],

@@ -28,6 +28,8 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
     "CODELISTS_WEBHOOK_ALLOWED_NETWORKS": "webhook_allowed_networks",
+    "CODELISTS_REQUIRE_APPROVAL": "require_approval",
+    "CODELISTS_SCHEDULER_SECONDS": "scheduler_seconds",
 }
 
 
@@ -61,6 +63,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # receiver inside a closed network. Default: public addresses only.
     webhook_allowed_networks: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Change sets submitted through the API are published only once someone else approved them.
+    require_approval: bool = False
+    # How often each process looks for due scheduled change sets when none is due sooner.
+    scheduler_seconds: Annotated[float, Meta(gt=0, le=5)] = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

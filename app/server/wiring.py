@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Authenticator
 from app.domain.clock import Clock
+from app.domain.review import ReviewPolicy
 from app.http.conditional import CachePolicy
 from app.http.fastpath import AnswerCache
 from app.reads.answers import Reads
@@ -24,8 +25,10 @@ from app.reads.catalog import Catalog
 from app.server.settings import Settings
 from app.store.database import create_engine
 from app.store.secrets import SecretBox
+from app.workers.denials import DeniedAccessLog
 from app.workers.listener import listen_for_publishes
 from app.workers.outage import Outage
+from app.workers.scheduler import Scheduler
 from app.workers.webhooks import MAX_POLL_BACK_OFF, DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ class Services:
     answers: AnswerCache
     auth: Authenticator
     secrets: SecretBox
+    denials: DeniedAccessLog
+    review: ReviewPolicy
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -64,6 +69,7 @@ class Services:
                 public=settings.public_read,
             ),
         )
+        denials = DeniedAccessLog(engine, clock)
         return cls(
             settings=settings,
             clock=clock,
@@ -71,8 +77,10 @@ class Services:
             catalog=catalog,
             reads=Reads(catalog, clock),
             answers=answers,
-            auth=Authenticator(engine, public_read=settings.public_read),
+            auth=Authenticator(engine, clock, denials, public_read=settings.public_read),
             secrets=SecretBox(settings.secret_key, settings.secret_key_file),
+            denials=denials,
+            review=ReviewPolicy(require_approval=settings.require_approval),
         )
 
     def dependencies(self) -> dict[str, Any]:
@@ -85,6 +93,7 @@ class Services:
             "reads": self.reads,
             "answers": self.answers,
             "secrets": self.secrets,
+            "review": self.review,
             "webhook_networks": self.settings.allowed_networks(),
         }
         return {
@@ -103,6 +112,14 @@ class Services:
         )
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
         self._tasks.append(asyncio.create_task(worker.run()))
+        self._tasks.append(asyncio.create_task(self.denials.run()))
+        scheduler = Scheduler(
+            self.engine,
+            self.clock,
+            self.catalog.refresh,
+            poll_seconds=self.settings.scheduler_seconds,
+        )
+        self._tasks.append(asyncio.create_task(scheduler.run()))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(
                 asyncio.create_task(listen_for_publishes(self.engine.url, self.catalog.refresh))

@@ -13,7 +13,16 @@ from app.domain.documents import ChangeSetDocument, convert_document
 from app.domain.planning import Plan
 from app.store.tables import changeset
 
-Status = Literal["planned", "published"]
+# api.md "Review, approval and scheduling".
+Status = Literal["planned", "approved", "scheduled", "published", "rejected", "failed"]
+STATUSES: tuple[Status, ...] = (
+    "planned",
+    "approved",
+    "scheduled",
+    "published",
+    "rejected",
+    "failed",
+)
 
 
 class ChangeSetRecord(msgspec.Struct, kw_only=True):
@@ -30,6 +39,10 @@ class ChangeSetRecord(msgspec.Struct, kw_only=True):
     versions: dict[str, int] | None
     seq: int | None
     content_hash: str
+    publish_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    failure: str | None = None
 
 
 # The document is read only to publish; a record leaves it out.
@@ -57,11 +70,18 @@ async def document_of(connection: AsyncConnection, changeset_id: str) -> ChangeS
 
 
 async def newest_first(
-    connection: AsyncConnection, *, limit: int, before: datetime | None = None
+    connection: AsyncConnection,
+    *,
+    limit: int,
+    before: datetime | None = None,
+    status: Status | None = None,
 ) -> list[ChangeSetRecord]:
+    """Change sets by creation time, newest first; only those in ``status`` when given."""
     query = sa.select(*_RECORD).order_by(changeset.c.created_at.desc(), changeset.c.id.desc())
     if before is not None:
         query = query.where(changeset.c.created_at < before)
+    if status is not None:
+        query = query.where(changeset.c.status == status)
     return [_record(row) for row in await connection.execute(query.limit(limit))]
 
 
@@ -75,12 +95,59 @@ async def insert(
 
 
 async def replan(connection: AsyncConnection, record: ChangeSetRecord) -> None:
-    """Store a new plan for a change set that is not published yet."""
+    """Store a new plan, and the review state that goes with it, for an unpublished set."""
     await connection.execute(
         sa.update(changeset)
-        .where(changeset.c.id == record.id, changeset.c.status == "planned")
-        .values(plan=record.plan, base_versions=record.base_versions)
+        .where(changeset.c.id == record.id, changeset.c.status != "published")
+        .values(
+            plan=record.plan,
+            base_versions=record.base_versions,
+            status=record.status,
+            approved_by=record.approved_by,
+            approved_at=record.approved_at,
+            failure=record.failure,
+        )
     )
+
+
+async def set_review(
+    connection: AsyncConnection, record: ChangeSetRecord, *, expected: Status
+) -> bool:
+    """Store ``record``'s status, approval and failure if it is still ``expected``.
+
+    The condition makes the change a claim: of several processes deciding about the same
+    change set, exactly one sees True.
+    """
+    result = await connection.execute(
+        sa.update(changeset)
+        .where(changeset.c.id == record.id, changeset.c.status == expected)
+        .values(
+            status=record.status,
+            approved_by=record.approved_by,
+            approved_at=record.approved_at,
+            failure=record.failure,
+        )
+    )
+    return result.rowcount == 1
+
+
+async def due(connection: AsyncConnection, now: datetime) -> list[str]:
+    """The ids of scheduled change sets whose ``publish_at`` has come, earliest first."""
+    rows = await connection.execute(
+        sa.select(changeset.c.id)
+        .where(changeset.c.status == "scheduled", changeset.c.publish_at <= now)
+        .order_by(changeset.c.publish_at, changeset.c.id)
+        .limit(100)
+    )
+    return [row.id for row in rows]
+
+
+async def next_due(connection: AsyncConnection) -> datetime | None:
+    """The earliest ``publish_at`` of a scheduled change set, if any."""
+    moment: datetime | None = await connection.scalar(
+        sa.select(sa.func.min(changeset.c.publish_at)).where(changeset.c.status == "scheduled")
+    )
+    return moment
 
 
 async def mark_published(connection: AsyncConnection, record: ChangeSetRecord) -> None:
@@ -88,6 +155,7 @@ async def mark_published(connection: AsyncConnection, record: ChangeSetRecord) -
         sa.update(changeset)
         .where(changeset.c.id == record.id)
         .values(
+            failure=None,
             status=record.status,
             published_at=record.published_at,
             versions=record.versions,

@@ -108,6 +108,13 @@ changeset = sa.Table(
     sa.Column("published_at", UTCDateTime),
     sa.Column("versions", sa.JSON),
     sa.Column("seq", sa.BigInteger),
+    # Review and scheduling (api.md "Review, approval and scheduling").
+    sa.Column("publish_at", UTCDateTime),
+    sa.Column("approved_by", sa.String(200)),
+    sa.Column("approved_at", UTCDateTime),
+    sa.Column("failure", sa.Text),
+    # The scheduler's question, "which scheduled change sets are due?", is one index range.
+    sa.Index("ix_changeset_status_publish_at", "status", "publish_at"),
 )
 
 change = sa.Table(
@@ -178,4 +185,22 @@ api_token = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("scopes", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Written at most once a minute per token (app/api/auth.py), not on every request.
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Index("ix_api_token_name", "name"),
+)
+
+# The audit log (api.md "Audit"): append-only. The migration adds triggers that refuse UPDATE
+# and DELETE on both databases, so not even a bug in this code can rewrite history.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
 )

@@ -1,11 +1,16 @@
-"""Bearer tokens: only their SHA-256 is stored, so a leaked database leaks no usable token."""
+"""Bearer tokens: only their SHA-256 is stored, so a leaked database leaks no usable token.
+
+A token has a name (the person or system behind it; one name may hold several tokens, and the
+four-eyes rule compares names) and scopes: ``read`` ⊂ ``sync`` ⊂ ``admin`` nest, ``approve``
+stands apart (api.md "Review, approval and scheduling").
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
 import sqlalchemy as sa
@@ -13,13 +18,36 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.tables import api_token
 
-SCOPES = ("read", "sync", "admin")
+SCOPES = ("read", "sync", "admin", "approve")
+# What each scope grants besides itself.
+_IMPLIED = {"admin": {"sync", "read"}, "sync": {"read"}}
 _PREFIX = "cl_"
 
 
-class TokenOwner(msgspec.Struct, frozen=True):
+class Principal(msgspec.Struct, frozen=True):
+    """Who is behind a valid token: its name and the scopes it holds (as granted)."""
+
     name: str
     scopes: frozenset[str]
+    token_id: int = 0
+    last_used_at: datetime | None = None
+
+    def allows(self, scope: str) -> bool:
+        """Whether the token may do what ``scope`` allows (``admin`` implies ``sync``...)."""
+        return any(scope == held or scope in _IMPLIED.get(held, ()) for held in self.scopes)
+
+
+TokenOwner = Principal  # the earlier name
+
+
+class TokenInfo(msgspec.Struct, kw_only=True):
+    """A token as ``codelists token list`` shows it: never the token itself."""
+
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 def token_hash(token: str) -> str:
@@ -39,12 +67,55 @@ async def create(
     return token
 
 
-async def find(connection: AsyncConnection, token: str) -> TokenOwner | None:
+async def lookup(connection: AsyncConnection, token: str) -> Principal | None:
+    """The principal of a valid (known, not revoked) token, or None."""
     row = (
         await connection.execute(
-            sa.select(api_token.c.name, api_token.c.scopes).where(
-                api_token.c.token_hash == token_hash(token)
-            )
+            sa.select(
+                api_token.c.id, api_token.c.name, api_token.c.scopes, api_token.c.last_used_at
+            ).where(api_token.c.token_hash == token_hash(token), api_token.c.revoked_at.is_(None))
         )
     ).first()
-    return TokenOwner(row.name, frozenset(row.scopes)) if row else None
+    if row is None:
+        return None
+    return Principal(row.name, frozenset(row.scopes), row.id, row.last_used_at)
+
+
+find = lookup  # the earlier name
+
+
+async def touch(connection: AsyncConnection, token_id: int, now: datetime) -> None:
+    """Record that a token was used at ``now``."""
+    await connection.execute(
+        sa.update(api_token).where(api_token.c.id == token_id).values(last_used_at=now)
+    )
+
+
+async def list_all(connection: AsyncConnection) -> list[TokenInfo]:
+    """Every token ever created, by name then creation time."""
+    rows = await connection.execute(
+        sa.select(
+            api_token.c.name,
+            api_token.c.scopes,
+            api_token.c.created_at,
+            api_token.c.last_used_at,
+            api_token.c.revoked_at,
+        ).order_by(api_token.c.name, api_token.c.created_at, api_token.c.id)
+    )
+    return [TokenInfo(**row._mapping) for row in rows]
+
+
+async def revoke(connection: AsyncConnection, name: str, now: datetime) -> tuple[int, int]:
+    """Revoke every token named ``name``: (how many were revoked now, how many have the name)."""
+    total = int(
+        await connection.scalar(
+            sa.select(sa.func.count()).select_from(api_token).where(api_token.c.name == name)
+        )
+        or 0
+    )
+    result = await connection.execute(
+        sa.update(api_token)
+        .where(api_token.c.name == name, api_token.c.revoked_at.is_(None))
+        .values(revoked_at=now.astimezone(UTC))
+    )
+    return result.rowcount, total

@@ -1,0 +1,155 @@
+"""Review endpoints (api.md "Admin endpoints"): approve and reject change sets, who am I, and
+the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from app.api.admin import ChangeSetOut, _well_formed
+from app.api.auth import Authenticator, admin_access, any_token, approve_access
+from app.api.dependencies import ClockDep, EngineDep, ReviewDep
+from app.api.errors import DECIDE, DENIED, problem
+from app.domain.errors import FieldError, from_msgspec
+from app.store import audit
+from app.store.audit import AuditEntry
+from app.store.review import FourEyes, approve, reject
+from app.store.tokens import Principal
+
+AnyRequest = Request[Any, Any, Any]
+PathId = FromPath[str]
+Comment = Annotated[str, msgspec.Meta(max_length=5000)]
+T = TypeVar("T")
+
+
+class ApproveBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    comment: Comment | None = None
+
+
+class RejectBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    comment: Comment | None = None  # required: checked by hand, to name the path
+
+
+class WhoAmI(msgspec.Struct):
+    name: str
+    scopes: list[str]
+
+
+class AuditPage(msgspec.Struct):
+    entries: list[AuditEntry]
+    next_after: int
+    has_more: bool
+
+
+def _invalid(errors: list[FieldError]) -> Exception:
+    detail = "; ".join(f"{e.path or '(body)'}: {e.message}" for e in errors)
+    return problem(422, f"Invalid request body: {detail}", title="Invalid request", errors=errors)
+
+
+async def _body(request: AnyRequest, kind: type[T]) -> T:
+    """The JSON body as ``kind``; an empty body is ``{}``. Errors are 422 with their paths."""
+    raw = await request.body()
+    try:
+        return msgspec.json.decode(raw or b"{}", type=kind)
+    except msgspec.ValidationError as exc:
+        raise _invalid([from_msgspec(exc, "")]) from None
+    except msgspec.DecodeError as exc:
+        raise _invalid([FieldError("", f"malformed JSON: {exc}")]) from None
+
+
+def _principal(request: AnyRequest) -> Principal:
+    owner: Principal = request.state.token_owner  # set by the guard
+    return owner
+
+
+class ReviewController(Controller):
+    path = "/v1/admin/changesets"
+    tags = ["admin"]
+    guards = [approve_access]
+
+    @post(
+        "/{changeset_id:str}/approve",
+        summary="Approve a planned change set (four eyes)",
+        raises=DECIDE,
+        status_code=HTTP_200_OK,
+    )
+    async def approve(
+        self,
+        request: AnyRequest,
+        engine: EngineDep,
+        clock: ClockDep,
+        review: ReviewDep,
+        changeset_id: PathId,
+    ) -> ChangeSetOut:
+        body = await _body(request, ApproveBody)
+        approver = _principal(request)
+        try:
+            record = await approve(
+                engine,
+                _well_formed(changeset_id),
+                approver=approver.name,
+                comment=body.comment,
+                now=clock.now(),
+                require_approval=review.require_approval,
+            )
+        except FourEyes as exc:
+            authenticator: Authenticator = request.app.state.authenticator
+            await authenticator.refused(request, 403, approver.name)
+            raise problem(403, str(exc), title="Four eyes") from None
+        return ChangeSetOut.of(record)
+
+    @post(
+        "/{changeset_id:str}/reject",
+        summary="Reject a change set, with a comment",
+        raises=DECIDE,
+        status_code=HTTP_200_OK,
+    )
+    async def reject(
+        self, request: AnyRequest, engine: EngineDep, clock: ClockDep, changeset_id: PathId
+    ) -> ChangeSetOut:
+        body = await _body(request, RejectBody)
+        if body.comment is None or not body.comment.strip():
+            raise _invalid([FieldError("comment", "a comment saying why is required")])
+        record = await reject(
+            engine,
+            _well_formed(changeset_id),
+            rejecter=_principal(request).name,
+            comment=body.comment,
+            now=clock.now(),
+        )
+        return ChangeSetOut.of(record)
+
+
+@get(
+    "/v1/admin/whoami",
+    tags=["admin"],
+    summary="The name and scopes of the token used",
+    raises=[NotAuthorizedException],
+    guards=[any_token],
+)
+async def whoami(request: AnyRequest) -> WhoAmI:
+    principal = _principal(request)
+    return WhoAmI(name=principal.name, scopes=sorted(principal.scopes))
+
+
+@get(
+    "/v1/admin/audit",
+    tags=["admin"],
+    summary="The audit log, oldest first, by seq",
+    raises=[*DENIED, ValidationException],
+    guards=[admin_access],
+)
+async def audit_log(
+    engine: EngineDep,
+    after: Annotated[int, QueryParameter(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    async with engine.connect() as connection:
+        entries, more = await audit.page(connection, after=after, limit=limit)
+    next_after = entries[-1].seq if entries else after
+    return AuditPage(entries=entries, next_after=next_after, has_more=more)

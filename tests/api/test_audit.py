@@ -1,0 +1,180 @@
+"""The audit log (api.md "Audit"): every action and refusal, paged by seq, append-only, never a
+token; a flood of refusals coalesced; on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.store import audit
+from app.store.tables import audit_log
+from tests.api.conftest import People, bearer, token
+from tests.api.test_admin import rename
+from tests.api.test_review import scheduled
+from tests.conftest import AppClient, FixedClock
+
+Entry = dict[str, Any]
+
+
+async def entries(client: AppClient, headers: dict[str, str]) -> list[Entry]:
+    found: list[Entry] = []
+    after = 0
+    while True:
+        page = (
+            await client.get(f"/v1/admin/audit?after={after}&limit=1000", headers=headers)
+        ).json()
+        found += [e for e in page["entries"] if e["actor"] != "seed"]  # the fixture's
+        after = page["next_after"]
+        if not page["has_more"]:
+            return found
+
+
+async def test_every_review_action_is_recorded_with_its_actor(
+    strict: AppClient, people: People, clock: FixedClock
+) -> None:
+    await strict.post("/v1/admin/changesets", json=rename("r"), headers=people.anna)
+    await strict.post("/v1/admin/changesets/r/approve", json={"comment": "OK"}, headers=people.bo)
+    await strict.post("/v1/admin/changesets/r/publish", headers=people.anna)
+    await strict.post(
+        "/v1/admin/changesets",
+        json=scheduled(rename("s", "11", "S"), clock, 30),
+        headers=people.anna,
+    )
+    await strict.post("/v1/admin/changesets/s/approve", headers=people.carl)
+    await strict.post("/v1/admin/changesets", json=rename("x", "9", "X"), headers=people.anna)
+    await strict.post(
+        "/v1/admin/changesets/x/reject", json={"comment": "Nej tak"}, headers=people.bo
+    )
+
+    log = [e for e in await entries(strict, people.anna) if e["action"] != "access.denied"]
+    assert [(e["actor"], e["action"], e["target"]) for e in log] == [
+        ("anna", "changeset.submitted", "changeset:r"),
+        ("bo", "changeset.approved", "changeset:r"),
+        ("anna", "changeset.published", "changeset:r"),
+        ("anna", "changeset.submitted", "changeset:s"),
+        ("carl", "changeset.approved", "changeset:s"),
+        ("carl", "changeset.scheduled", "changeset:s"),
+        ("anna", "changeset.submitted", "changeset:x"),
+        ("bo", "changeset.rejected", "changeset:x"),
+    ]
+    assert log[1]["detail"]["comment"] == "OK"
+    assert log[2]["detail"] == {"versions": {"fravaer": 4}, "seq": 62}
+    assert log[7]["detail"]["comment"] == "Nej tak"
+    seqs = [e["seq"] for e in log]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert all(e["at"].endswith("Z") or "+" in e["at"] for e in log)
+
+
+async def test_refusals_are_recorded_with_method_path_status_and_address(
+    strict: AppClient, people: People
+) -> None:
+    assert (await strict.get("/v1/admin/changesets")).status_code == 401
+    assert (
+        await strict.post("/v1/admin/changesets", json=rename("t"), headers=people.bo)
+    ).status_code == 403
+    await strict.post("/v1/admin/changesets", json=rename("own"), headers=people.carl)
+    assert (
+        await strict.post("/v1/admin/changesets/own/approve", headers=people.carl)
+    ).status_code == 403
+    denied = [e for e in await entries(strict, people.anna) if e["action"] == "access.denied"]
+    assert [
+        (e["actor"], e["target"], e["detail"]["method"], e["detail"]["status"]) for e in denied
+    ] == [
+        ("anonymous", "/v1/admin/changesets", "GET", 401),
+        ("bo", "/v1/admin/changesets", "POST", 403),
+        ("carl", "/v1/admin/changesets/own/approve", "POST", 403),
+    ]
+    assert all(e["detail"]["remote_address"] == "127.0.0.1" for e in denied)
+    assert all(e["detail"]["path"] == e["target"] for e in denied)
+
+
+async def test_a_flood_of_refusals_is_counted_not_written_one_by_one(
+    strict: AppClient, people: People, seeded: AsyncEngine
+) -> None:
+    async with seeded.connect() as connection:
+        before = await audit.count(connection)
+    for _ in range(200):
+        assert (await strict.get("/v1/admin/audit", headers=bearer("cl_guess"))).status_code == 401
+    async with seeded.connect() as connection:
+        assert await audit.count(connection) == before + 1  # the first; the rest are counted
+    await strict.services.denials.flush_expired(everything=True)
+    denied = [e for e in await entries(strict, people.anna) if e["action"] == "access.denied"]
+    assert [e["detail"]["count"] for e in denied] == [1, 199]
+    assert {e["target"] for e in denied} == {"/v1/admin/audit"}
+
+
+async def test_paging_by_seq(strict: AppClient, people: People) -> None:
+    for index in range(5):
+        await strict.get(f"/v1/admin/nothing-{index}")  # five different refusals
+    first = (await strict.get("/v1/admin/audit?limit=2", headers=people.anna)).json()
+    assert len(first["entries"]) == 2 and first["has_more"] is True
+    assert first["next_after"] == first["entries"][-1]["seq"]
+    rest = (
+        await strict.get(f"/v1/admin/audit?after={first['next_after']}", headers=people.anna)
+    ).json()
+    assert rest["has_more"] is False and len(rest["entries"]) >= 3
+    assert rest["entries"][0]["seq"] > first["next_after"]
+    empty = (await strict.get("/v1/admin/audit?after=999999", headers=people.anna)).json()
+    assert empty == {"entries": [], "next_after": 999999, "has_more": False}
+    for bad in ("limit=0", "limit=1001", "after=-1", "after=x"):
+        assert (await strict.get(f"/v1/admin/audit?{bad}", headers=people.anna)).status_code == 400
+    assert (await strict.get("/v1/admin/audit", headers=people.bo)).status_code == 403
+
+
+async def test_no_token_or_secret_is_ever_in_the_log(
+    strict: AppClient, seeded: AsyncEngine, clock: FixedClock, people: People
+) -> None:
+    secret_token = await token(seeded, clock, "dora", "read")
+    await strict.get("/v1/admin/changesets", headers=bearer(secret_token))  # 403
+    await strict.get("/v1/admin/changesets", headers=bearer(secret_token + "x"))  # 401
+    await strict.get(f"/v1/admin/changesets?token={secret_token}")  # 401, token in the query
+    subscription = await strict.post(
+        "/v1/admin/subscriptions",
+        json={"url": "https://93.184.215.14/hook?key=hemmelig"},
+        headers=people.anna,
+    )
+    log = await entries(strict, people.anna)
+    text = msgspec.json.encode(log).decode()
+    for secret in (
+        secret_token,
+        "hemmelig",
+        *[h.split()[1] for h in vars(people).values() if isinstance(h, dict) for h in h.values()],
+    ):
+        assert secret not in text
+    if subscription.status_code == 201:
+        assert subscription.json()["secret"] not in text
+        assert any(e["action"] == "subscription.created" for e in log)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"])
+async def test_the_table_refuses_update_and_delete(
+    strict: AppClient, seeded: AsyncEngine, statement: str
+) -> None:
+    await strict.get("/v1/admin/changesets")  # one more entry
+    async with seeded.connect() as connection:
+        before = (await connection.execute(sa.select(audit_log))).all()
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with seeded.begin() as connection:
+            await connection.execute(sa.text(statement))
+    async with seeded.connect() as connection:
+        assert (await connection.execute(sa.select(audit_log))).all() == before
+    if seeded.dialect.name == "postgresql":
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with seeded.begin() as connection:
+                await connection.execute(sa.text("TRUNCATE audit_log"))
+
+
+async def test_entries_are_ordered_like_time(
+    strict: AppClient, people: People, clock: FixedClock
+) -> None:
+    for _ in range(3):
+        clock.moment += timedelta(seconds=1)
+        await strict.get("/v1/admin/x")
+    log = await entries(strict, people.anna)
+    assert [e["at"] for e in log] == sorted(e["at"] for e in log)
