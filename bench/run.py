@@ -236,11 +236,14 @@ def token_reads(config: Config, report: Report, work: Path) -> None:
             else "; ".join(problems),
             "",
             tokens.table(comparisons),
+            "",
         )
     finally:
         public.stop()
         if protected is not None:
             protected.stop()
+    with report.section("token-protected reads in-process"):
+        report.add(tokens.in_process(env, token))
 
 
 def _scale_sqlite(config: Config, report: Report, work: Path) -> None:

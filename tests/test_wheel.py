@@ -80,6 +80,9 @@ def test_installed_wheel_migrates_seeds_and_serves(tmp_path: Path) -> None:
         assert retired == [
             {"code": "59", "name": "6 måneders bonus for danskkundskaber", "selectable": False}
         ]
+        # the drop-down component: the wheel carries the file behind app/components' link
+        module = httpx.get(f"{url}/components/codelist-select.js")
+        assert module.content == (ROOT / "clients/js/codelist-select.js").read_bytes()
     finally:
         server.terminate()
         server.wait(timeout=15)

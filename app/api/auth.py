@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Set
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -33,6 +34,14 @@ _CACHE_LIMIT = 1024
 _TOUCH_EVERY = timedelta(minutes=1)
 AnyConnection = ASGIConnection[Any, Any, Any, Any]
 Guard = Callable[[AnyConnection, BaseRouteHandler], Coroutine[Any, Any, None]]
+
+
+@lru_cache(maxsize=256)
+def _grants(held: frozenset[str], wanted: frozenset[str]) -> bool:
+    """Whether scopes ``held`` allow one of ``wanted``: remembered, as the fast path asks it
+    on every request (frozensets keep their hash)."""
+    principal = Principal(name="", scopes=held)
+    return any(principal.allows(scope) for scope in wanted)
 
 
 def remote_address(connection: AnyConnection) -> str:
@@ -100,7 +109,7 @@ class Authenticator:
             owner = cached[1]  # the common case, without another coroutine
         else:
             owner = await self.owner_of(value)
-        return owner is not None and any(owner.allows(scope) for scope in scopes)
+        return owner is not None and _grants(owner.scopes, frozenset(scopes))
 
     def _touch(self, found: Principal, now: datetime) -> None:
         if found.last_used_at is not None and now - found.last_used_at < _TOUCH_EVERY:

@@ -96,12 +96,14 @@ def respond(
     """Status, headers and body for a GET of ``answer`` (the caller drops the body for HEAD)."""
     accept_encoding = if_none_match = if_modified_since = None
     for name, value in request_headers:
+        # Lists given on several field lines are one list (RFC 9110 §5.3).
         if name == b"accept-encoding":
-            accept_encoding = value
+            accept_encoding = value if accept_encoding is None else accept_encoding + b"," + value
         elif name == b"if-none-match":
-            if_none_match = value
+            if_none_match = value if if_none_match is None else if_none_match + b"," + value
         elif name == b"if-modified-since":
-            if_modified_since = value
+            # Not a list: two lines are two members, which RFC 9110 §13.1.3 says to ignore.
+            if_modified_since = value if if_modified_since is None else b"?"
     coding: Coding = (
         negotiate(accept_encoding) if accept_encoding and answer.compressible() else "identity"
     )

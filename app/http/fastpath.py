@@ -119,8 +119,9 @@ class FastPath:
         if scope["type"] == "http" and scope["method"] in _READS:
             now = self.cache.clock.now()
             found = self.cache.lookup(scope, now)
+            authorise = self.authorise
             if found is not None and (
-                self.authorise is None or await self.authorise(_authorization(scope), found[1])
+                authorise is None or await _authorised(authorise, scope, found[1])
             ):
                 _FROM_CACHE.inc()
                 response = self.cache.response(found[0], scope, now)
@@ -128,6 +129,13 @@ class FastPath:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _authorised(authorise: Authorise, scope: Any, scopes: Set[str]) -> bool:
+    try:
+        return await authorise(_authorization(scope), scopes)
+    except Exception:  # noqa: BLE001 - the framework's guard meets it again and answers it
+        return False
 
 
 def _authorization(scope: Any) -> bytes | None:

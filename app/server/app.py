@@ -14,6 +14,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from app.api.admin import ChangeSetController
 from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
+from app.api.components import ComponentController
 from app.api.console import ConsoleController
 from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
@@ -63,6 +64,7 @@ def create_litestar(services: Services) -> Litestar:
             docs,
             docs_assets,
             PrometheusController,
+            ComponentController,
             ConsoleController,
         ],
         dependencies=services.dependencies(),

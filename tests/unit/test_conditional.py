@@ -267,3 +267,14 @@ def test_surrogate_keys() -> None:
     assert surrogate_key(many[:50], index=True).split()[1] == b"list:list-0000"
     _, headers, _ = get(answer(lists=["fravaer"]))
     assert headers["surrogate-key"] == "codelists list:fravaer"
+
+
+def test_lists_on_several_field_lines_are_one_list() -> None:
+    large = answer(LARGE)
+    _, plain, _ = get(large)
+    both = get(large, ("Accept-Encoding", "br;q=0.1"), ("Accept-Encoding", "gzip"))[1]
+    assert both["content-encoding"] == "gzip"
+    assert get(large, ("If-None-Match", '"x"'), ("If-None-Match", plain["etag"]))[0] == 304
+    last_modified = plain["last-modified"]
+    twice = (("If-Modified-Since", last_modified), ("If-Modified-Since", last_modified))
+    assert get(large, *twice)[0] == 200

@@ -1,0 +1,1 @@
+"""The browser component the service serves (the source lives in clients/js/)."""
