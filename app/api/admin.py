@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -22,8 +23,10 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access, review_access
+from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED
+from app.api.openapi import PROBLEMS
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
     LIST_KEY_PATTERN,
@@ -31,13 +34,13 @@ from app.domain.documents import (
     MAX_OPERATIONS,
     parse_document,
 )
+from app.domain.errors import InvalidDocument
 from app.domain.planning import Plan
 from app.store import changesets
 from app.store.changesets import STATUSES, ChangeSetRecord, Status
 from app.store.publish import ChangeSetNotFound, publish, submit
 
-YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
-JSON_TYPES = {"application/json", ""}
+JSON_TYPES = frozenset({"application/json", ""})
 # Room for a 5 MiB document and then some, so an oversized one gets a precise 422, not a 413.
 MAX_BODY = 2 * MAX_DOCUMENT_BYTES
 
@@ -101,17 +104,24 @@ class ChangeSetsOut(msgspec.Struct):
     changesets: list[ChangeSetOut]
 
 
-_TEXT = Schema(type=OpenAPIType.STRING)
+def _text(min_length: int, max_length: int, *, nullable: bool = False) -> Schema:
+    # The limits of app/domain/documents.py (Label, Reason, Text), so a fuzzer's or a reader's
+    # idea of a valid document matches the service's.
+    text = Schema(type=OpenAPIType.STRING, min_length=min_length, max_length=max_length)
+    return Schema(one_of=[text, Schema(type=OpenAPIType.NULL)]) if nullable else text
+
+
 _DOCUMENT = Schema(
     type=OpenAPIType.OBJECT,
     description="A change-set document: see changesets.md. Operations: create_list, "
     "update_list, upsert, set.",
     required=["id", "reason", "changes"],
+    additional_properties=False,
     properties={
         "id": Schema(type=OpenAPIType.STRING, pattern=CHANGESET_ID_PATTERN),
-        "release": _TEXT,
-        "reason": _TEXT,
-        "reference": _TEXT,
+        "release": _text(1, 100, nullable=True),
+        "reason": _text(1, 2000),
+        "reference": _text(0, 5000, nullable=True),
         "publish_at": Schema(
             type=OpenAPIType.STRING,
             format=OpenAPIFormat.DATE_TIME,
@@ -173,6 +183,14 @@ class ChangeSetController(Controller):
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
         operation_class=_ChangeSetOperation,
+        opt={INVALID_BODY: InvalidDocument, PROBLEMS: (409, 415, 422)},
+        responses={
+            200: ResponseSpec(
+                ChangeSetOut,
+                description="The same id and content again: the stored change set",
+                generate_examples=False,
+            )
+        },
         raises=DECIDE,
     )
     async def create(
@@ -245,6 +263,7 @@ class ChangeSetController(Controller):
         summary="Publish a change set now (409 if its lists moved on since planning, if it "
         "needs approval, or if it was rejected or failed)",
         status_code=HTTP_200_OK,
+        opt={PROBLEMS: (409,)},
         guards=[admin_access],
         raises=DECIDE,
     )

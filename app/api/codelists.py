@@ -16,6 +16,7 @@ from app.api.params import (
     Code,
     ListReadDep,
     PathCode,
+    Version,
     provide_list_read,
     provide_list_read_at,
     read_route,
@@ -129,6 +130,11 @@ class CodeListController(Controller):
     guards=[read_access],
 )
 async def validate_many(
-    reads: ReadsDep, clock: ClockDep, data: JSONBody[ValidationRequest]
+    reads: ReadsDep,
+    clock: ClockDep,
+    data: JSONBody[ValidationRequest],
+    at: At = None,
+    version: Version = None,
 ) -> ValidationsOut:
-    return await reads.validate_many(data.items, today=clock.today())
+    """``at`` and ``version`` in the query are the defaults for items without their own."""
+    return await reads.validate_many(data.items, today=clock.today(), at=at, version=version)

@@ -134,6 +134,12 @@ def _unavailable(exc: Exception) -> ProblemDetailsException:
     )
 
 
+def _too_deep(_: Exception) -> ProblemDetailsException:
+    # A backstop: bodies are measured before decoding (app/api/bodies.py), but whatever still
+    # recurses too deeply was given input nested too deeply, not a server fault.
+    return problem(400, "The input nests too deeply.", errors=[FieldError("", "nested too deeply")])
+
+
 def _unexpected(exc: Exception) -> ProblemDetailsException:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "An unexpected error occurred; it has been logged.")
@@ -149,6 +155,7 @@ _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     # A connection that cannot be made or was lost, not a wrong query: the client may retry.
     OperationalError: _unavailable,
     ConnectionError: _unavailable,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }
 

@@ -1,13 +1,9 @@
-"""Service endpoints: liveness, readiness (database reachable, migrations at head), API docs."""
+"""Service endpoints: liveness and readiness (database reachable, migrations at head)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Request, get
-from litestar.enums import MediaType
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar import get
 from litestar.response import Response
 
 from app.api.dependencies import EngineDep
@@ -15,7 +11,6 @@ from app.api.errors import problem
 from app.store.database import current_revision, head_revision
 
 NO_STORE = {"Cache-Control": "no-store"}
-_swagger = SwaggerRenderPlugin()
 
 
 class Health(msgspec.Struct):
@@ -41,9 +36,3 @@ async def ready(engine: EngineDep) -> Response[Health]:
             503, f"Migrations are at {revision}, not at head {head}: run codelists migrate"
         )
     return Response(Health("ready", revision), headers=NO_STORE)
-
-
-@get("/docs", media_type=MediaType.HTML, include_in_schema=False)
-async def docs(request: Request[Any, Any, Any]) -> bytes:
-    """The OpenAPI UI, reading /schema/openapi.json."""
-    return _swagger.render(request, request.app.openapi_schema.to_schema())

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from app.api.auth import admin_access
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, NetworksDep, SecretsDep
+from app.api.openapi import PROBLEMS
 from app.domain.destinations import Network
 from app.domain.documents import ListKey
 from app.domain.errors import FieldError, InvalidRequest, InvalidSubscription, NotFound
@@ -107,7 +108,12 @@ class SubscriptionController(Controller):
     tags = ["sync"]
     guards = [admin_access]
 
-    @post("/", summary="Subscribe a URL to signed webhooks", status_code=HTTP_201_CREATED)
+    @post(
+        "/",
+        summary="Subscribe a URL to signed webhooks",
+        status_code=HTTP_201_CREATED,
+        opt={PROBLEMS: (422,)},
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],

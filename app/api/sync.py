@@ -74,7 +74,12 @@ async def changes(
     tags=["sync"],
     summary="Every list with every value and its history, and the feed position to go on from",
     guards=[sync_access],
-    responses={200: ResponseSpec(data_container=Export, description="JSON, or CSV")},
+    responses={
+        200: ResponseSpec(
+            data_container=Export, description="JSON, or CSV", generate_examples=False
+        ),
+        304: ResponseSpec(None, description="Not modified (If-None-Match/If-Modified-Since)"),
+    },
     description=(
         "`format=csv`: one row per value with a `list` column (RFC 4180: UTF-8, commas). "
         "`format=csv&dialect=excel`: the same for spreadsheets: UTF-8 with a byte-order mark, "

@@ -33,3 +33,7 @@ def explain(key: str, code: str, value: Value | None, day: date) -> str:
 
 def explain_unknown_list(key: str) -> str:
     return f"There is no code list '{key}'."
+
+
+def explain_unknown_version(key: str, version: int) -> str:
+    return f"Code list '{key}' has no version {version}."

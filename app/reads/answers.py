@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Annotated
 
 import msgspec
 
@@ -18,10 +19,10 @@ from app.domain.clock import Clock
 from app.domain.errors import BadParameter, NotFound
 from app.domain.matching import contains, search_form
 from app.domain.planning import diff_lists
-from app.domain.validation import explain, explain_unknown_list
+from app.domain.validation import explain, explain_unknown_list, explain_unknown_version
 from app.domain.values import Value, last_state_change, next_state_change
 from app.http.answer import Answer
-from app.reads.catalog import Catalog, ListSnapshot, UnknownList
+from app.reads.catalog import Catalog, ListSnapshot, UnknownList, UnknownVersion
 from app.reads.fhir import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from app.reads.fhir import code_system
 from app.reads.schemas import (
@@ -35,6 +36,7 @@ from app.reads.schemas import (
     OptionsOut,
     ValidationOut,
     ValidationsOut,
+    ValidationState,
     ValueDetailOut,
     ValueOut,
     VersionOut,
@@ -68,9 +70,12 @@ class ReadQuery(msgspec.Struct, frozen=True):
 
 
 class ValidationItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One item of ``POST /v1/validate``; ``at`` and ``version`` default to the query's."""
+
     list: str
     code: str
     at: date | None = None
+    version: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
 
 
 class Reads:
@@ -209,27 +214,28 @@ class Reads:
         return self._list_answer(body, snapshot, query, dates)
 
     async def validate_many(
-        self, items: Iterable[ValidationItem], *, today: date
+        self,
+        items: Iterable[ValidationItem],
+        *,
+        today: date,
+        at: date | None = None,
+        version: int | None = None,
     ) -> ValidationsOut:
-        """One validation per item, in order (``POST /v1/validate``)."""
+        """One validation per item, in order (``POST /v1/validate``): each item on its own
+        ``at`` and ``version``, else on the given defaults (the query's), else today and the
+        latest version. An unknown list or version is that item's state, not an error."""
         results = []
         for item in items:
-            day = item.at or today
+            day = item.at or at or today
+            wanted = item.version if item.version is not None else version
             try:
-                snapshot = await self.catalog.snapshot(item.list)
+                snapshot = await self.catalog.snapshot(item.list, wanted)
             except UnknownList:
-                results.append(
-                    ValidationOut(
-                        key=item.list,
-                        code=item.code,
-                        at=day,
-                        valid=False,
-                        state="unknown_list",
-                        name=None,
-                        replaced_by=[],
-                        message=explain_unknown_list(item.list),
-                    )
-                )
+                results.append(_unknown(item, day, "unknown_list", explain_unknown_list(item.list)))
+                continue
+            except UnknownVersion:
+                message = explain_unknown_version(item.list, wanted or 0)
+                results.append(_unknown(item, day, "unknown_version", message))
                 continue
             results.append(_validation(item.list, item.code, snapshot.by_code.get(item.code), day))
         return ValidationsOut(results=results)
@@ -298,6 +304,21 @@ def _included_codes(include: str | None) -> frozenset[str]:
     if len(codes) > MAX_INCLUDE:
         raise BadParameter("include", f"include names at most {MAX_INCLUDE} codes")
     return codes
+
+
+def _unknown(
+    item: ValidationItem, day: date, state: ValidationState, message: str
+) -> ValidationOut:
+    return ValidationOut(
+        key=item.list,
+        code=item.code,
+        at=day,
+        valid=False,
+        state=state,
+        name=None,
+        replaced_by=[],
+        message=message,
+    )
 
 
 def _validation(key: str, code: str, value: Value | None, day: date) -> ValidationOut:

@@ -8,6 +8,8 @@ service's own verdict for the date), ``effectiveDate`` (valid_from), ``retiremen
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date
 from typing import Any
 
@@ -16,6 +18,13 @@ from app.reads.catalog import ListSnapshot
 
 CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
 MEDIA_TYPE = b"application/fhir+json"
+
+# FHIR R4 "id" datatype: [A-Za-z0-9\-\.]{1,64}. Ids without a dot are list keys as they are;
+# every other key gets a dot and a hash of itself, so the two kinds never meet.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_NOT_ID = re.compile(r"[^A-Za-z0-9-]")
+_HASH_CHARS = 12  # 48 bits of SHA-256: a collision between two real keys is out of reach
+_ID_LENGTH = 64
 
 _PROPERTIES = [
     ("status", "code", "active, or retired when deactivated or expired on the date"),
@@ -47,14 +56,43 @@ def _concept(value: Value, day: date) -> dict[str, Any]:
     return concept
 
 
+def fhir_id(key: str) -> str:
+    """A valid FHIR R4 resource id for the list ``key``, deterministic and collision-free.
+
+    A key that is already an id without a dot (``fravaer``, ``a-b``, 64 characters) is kept as it
+    is. Any other key (``a_b``, longer than 64 characters, empty) becomes its characters with
+    each one outside ``[A-Za-z0-9-]`` replaced by ``-``, cut to fit, then ``.`` and the first 12
+    hex digits of the key's SHA-256: ``a_b`` -> ``a-b.<hash>``. Ids of the first kind have no
+    dot, of the second kind exactly one before the hash, so distinct keys get distinct ids
+    (barring a 48-bit hash collision). Source: FHIR R4 datatypes, "id".
+    """
+    if _PLAIN_ID.fullmatch(key):
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_HASH_CHARS]
+    stem = _NOT_ID.sub("-", key)[: _ID_LENGTH - _HASH_CHARS - 1]
+    return f"{stem}.{digest}"
+
+
+def _name(key: str) -> str:
+    # FHIR's constraint cnl-0: a name matches [A-Z]([A-Za-z0-9_]){0,254}.
+    name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", key))
+    return name if name[:1].isalpha() else f"L{name}"
+
+
 def code_system(snapshot: ListSnapshot, day: date) -> dict[str, Any]:
+    """The list version in ``snapshot`` as a CodeSystem, its concepts' states on ``day``.
+
+    ``id`` is ``fhir_id(key)``; ``url`` (``urn:codelists:<key>``) and ``identifier`` carry the
+    list key unchanged, ``name`` is the key in UpperCamelCase (FHIR's computer-friendly name).
+    """
     info = snapshot.info
     resource: dict[str, Any] = {
         "resourceType": "CodeSystem",
-        "id": info.key,
+        "id": fhir_id(info.key),
         "url": f"urn:codelists:{info.key}",
+        "identifier": [{"system": "urn:codelists", "value": info.key}],
         "version": str(info.version),
-        "name": "".join(part.capitalize() for part in info.key.replace("-", "_").split("_")),
+        "name": _name(info.key),
         "title": info.name,
         "status": "active",
         "experimental": False,

@@ -18,7 +18,7 @@ from app.wire import ListMetadata, Revision
 if TYPE_CHECKING:
     from app.store.queries import HistoryEntry
 
-ValidationState = State | Literal["unknown", "unknown_list"]
+ValidationState = State | Literal["unknown", "unknown_list", "unknown_version"]
 
 
 class ValueOut(msgspec.Struct, kw_only=True):

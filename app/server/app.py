@@ -6,18 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
+from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
 from app.api.components import ComponentController
 from app.api.console import ConsoleController
+from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
+from app.api.openapi import complete_openapi
 from app.api.review import ReviewController, audit_log, whoami
-from app.api.service import docs, live, ready
+from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
@@ -26,6 +29,12 @@ from app.http.fastpath import FastPath
 from app.server.logs import AccessLog, configure_logging
 from app.server.settings import Settings
 from app.server.wiring import Services
+
+
+async def before_each_request(request: Request[Any, Any, Any]) -> None:
+    """Checks every request passes before its handler: parameters it takes, bodies it can read."""
+    await refuse_unknown_parameters(request)
+    await refuse_deep_bodies(request)
 
 
 def create_litestar(services: Services) -> Litestar:
@@ -53,6 +62,7 @@ def create_litestar(services: Services) -> Litestar:
             live,
             ready,
             docs,
+            docs_assets,
             PrometheusController,
             ComponentController,
             ConsoleController,
@@ -65,14 +75,16 @@ def create_litestar(services: Services) -> Litestar:
             version="1",
             description="Versioned code lists for the Danish employment system (api.md).",
             path="/schema",
-            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
+            render_plugins=[JsonRenderPlugin()],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
-        before_request=refuse_unknown_parameters,
+        before_request=before_each_request,
         request_max_body_size=1024 * 1024,  # change sets allow more
     )
     learn_accepted_parameters(app)
+    complete_openapi(app)
     app.state.authenticator = services.auth  # for the guards (app/api/auth.py)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -282,3 +283,23 @@ async def test_fhir_code_system(admin: AppClient) -> None:
         headers={"If-None-Match": response.headers["etag"]},
     )
     assert revalidated.status_code == 304
+
+
+async def test_fhir_ids_of_keys_outside_the_fhir_alphabet(admin: AppClient) -> None:
+    keys = ["a_b", "a-b", "k" * 64]
+    created = await admin.post(
+        "/v1/admin/changesets?publish=true",
+        json={
+            "id": "fhir-ids",
+            "reason": "FHIR ids",
+            "changes": [{"op": "create_list", "list": key, "name": f"Liste {key}"} for key in keys],
+        },
+    )
+    assert created.status_code == 201, created.text
+    resources = [(await admin.get(f"/v1/codelists/{key}/fhir")).json() for key in keys]
+    ids = [resource["id"] for resource in resources]
+    assert all(re.fullmatch(r"[A-Za-z0-9\-\.]{1,64}", i) for i in ids)
+    assert len(set(ids)) == 3
+    assert ids[1:] == ["a-b", "k" * 64]
+    assert [r["url"] for r in resources] == [f"urn:codelists:{key}" for key in keys]
+    assert [r["name"] for r in resources] == ["AB", "AB", "K" + "k" * 63]

@@ -189,6 +189,51 @@ async def test_batch_validate_in_order_with_unknown_list(client: Client) -> None
     assert results[1]["at"] == "2025-06-30"
 
 
+async def test_batch_validate_takes_at_and_version_from_the_query_as_defaults(
+    client: Client,
+) -> None:
+    items = [
+        {"list": "fravaer", "code": "59"},  # the query's version 2 on the query's 2025-06-30
+        {"list": "fravaer", "code": "59", "at": "2025-07-01"},  # own date
+        {"list": "fravaer", "code": "59", "version": 3},  # own version: deactivated
+        {"list": "fravaer", "code": "59", "version": 99},
+        {"list": "nope", "code": "1", "version": 99},
+        {"list": "fravaer", "code": "59", "at": "2025-06-30", "version": 1},
+    ]
+    response = await client.post("/v1/validate?at=2025-06-30&version=2", json={"items": items})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [(r["state"], r["valid"], r["at"]) for r in results] == [
+        ("selectable", True, "2025-06-30"),
+        ("expired", False, "2025-07-01"),
+        ("deactivated", False, "2025-06-30"),
+        ("unknown_version", False, "2025-06-30"),
+        ("unknown_list", False, "2025-06-30"),
+        ("selectable", True, "2025-06-30"),
+    ]
+    assert "99" in results[3]["message"]
+    # Without the query: today and the latest version.
+    plain = await client.post("/v1/validate", json={"items": items[:1]})
+    assert plain.json()["results"][0]["state"] == "deactivated"
+    # A version no list has, as the default: every item says so.
+    unknown = await client.post("/v1/validate?version=4", json={"items": items[:1]})
+    assert unknown.json()["results"][0]["state"] == "unknown_version"
+
+
+async def test_batch_validate_refuses_bad_query_and_item_versions(client: Client) -> None:
+    for query in ("version=0", "version=x", "at=2025-02-30", "list=fravaer"):
+        response = await client.post(
+            f"/v1/validate?{query}", json={"items": [{"list": "fravaer", "code": "1"}]}
+        )
+        assert response.status_code == 400, query
+        assert response.headers["content-type"] == "application/problem+json"
+    response = await client.post(
+        "/v1/validate", json={"items": [{"list": "fravaer", "code": "1", "version": 0}]}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "items[0].version"
+
+
 async def test_batch_validate_rejects_bad_bodies_with_paths(client: Client) -> None:
     too_many = {"items": [{"list": "fravaer", "code": "1"}] * 1001}
     for body, path in [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,7 +45,7 @@ async def test_docs_and_schema(client: AppClient) -> None:
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert "swagger-ui" in docs.text
-    assert "/v1/codelists/{key}/options" in docs.text
+    assert "/schema/openapi.json" in docs.text
     schema = (await client.get("/schema/openapi.json")).json()
     assert schema["openapi"].startswith("3.")
     paths = schema["paths"]
@@ -61,6 +63,30 @@ async def test_docs_and_schema(client: AppClient) -> None:
     options = paths["/v1/codelists/{key}/options"]["get"]
     assert {p["name"] for p in options["parameters"]} >= {"key", "at", "version", "include", "q"}
     assert "200" in options["responses"]
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+async def test_docs_load_nothing_from_another_host(client: AppClient) -> None:
+    page = await client.get("/docs")
+    parser = _Links()
+    parser.feed(page.text)
+    assert len(parser.links) >= 3  # stylesheet, icon, scripts
+    for link in parser.links:
+        url = urljoin("http://testserver/docs", link)
+        assert urlsplit(url).netloc == "testserver", link
+        asset = await client.get(url)
+        assert asset.status_code == 200, link
+    assert "validatorUrl: null" in page.text  # no badge from validator.swagger.io
+    script = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.headers["content-type"].startswith(("application/javascript", "text/javascript"))
 
 
 async def test_metrics(client: AppClient) -> None:

@@ -1,0 +1,38 @@
+"""Request bodies are measured before any decoder sees them (issue 9 item 19).
+
+A body nesting deeper than ``MAX_DEPTH`` (app/domain/nesting.py) is refused with problem
+details, for every endpoint that takes a body, before litestar or a handler decodes it; a
+decoder's ``RecursionError`` would otherwise be a 500. Refused as ``InvalidRequest`` (400), or
+as the kind a handler names in its ``opt`` under ``INVALID_BODY`` (the change-set endpoint: a
+422, like any invalid document).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from app.domain.errors import BadInput, InvalidRequest
+from app.domain.nesting import nesting_error
+
+INVALID_BODY = "invalid_body"
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def media_type_of(request: Request[Any, Any, Any]) -> str:
+    """The request's Content-Type without parameters, lower case ('' when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def refuse_deep_bodies(request: Request[Any, Any, Any]) -> None:
+    """A ``before_request`` hook: a body nesting too deeply (JSON, or YAML by its Content-Type)
+    raises ``InvalidRequest`` or the handler's ``INVALID_BODY`` kind, with the path ``""``."""
+    if request.method not in _BODY_METHODS:
+        return
+    raw = await request.body()  # kept by litestar for the handler: read once
+    error = nesting_error(raw, yaml=media_type_of(request) in YAML_TYPES)
+    if error is not None:
+        kind: type[BadInput] = request.route_handler.opt.get(INVALID_BODY, InvalidRequest)
+        raise kind([error])

@@ -1,0 +1,159 @@
+"""The OpenAPI document, completed once at app creation (api.md, first paragraph).
+
+Litestar documents each operation's success answer and a 400 in its own error shape. Here, in one
+place, every operation gets every status it can answer, each error as RFC 9457 problem details
+(``application/problem+json``), derived from how the route is built:
+
+- every operation: 400 (a bad or unknown parameter, app/api/strict_query.py), 500, 503;
+- a guarded operation: 401 and 403 (app/api/auth.py);
+- a path with parameters: 404;
+- an operation that takes a body (every POST, PUT, PATCH): 413, and 400 for a body nesting
+  too deeply;
+- whatever a handler lists under ``opt[PROBLEMS]`` (409, 415, 422, ...).
+
+Fields litestar cannot type (raw JSON passed through, ``Any``) are given their schemas, and the
+parameters examples from the seed (``fravaer``, code ``59``); litestar's random examples are off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin  # the one that builds the document
+from litestar.routes import HTTPRoute
+
+from app.api.openapi_schemas import (
+    COMPONENTS,
+    EXAMPLES,
+    FIELD_SCHEMAS,
+    PARAMETER_EXAMPLES,
+    PROBLEM,
+    RESPONSE_CONTENT,
+)
+
+PROBLEMS = "problems"  # the key in a handler's ``opt``: extra statuses it answers
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_WHY = {
+    400: "Invalid request: a parameter or body that the endpoint does not take, with `errors`",
+    401: "No valid bearer token (WWW-Authenticate: Bearer)",
+    403: "The token lacks the scope",
+    404: "The list, value or resource does not exist",
+    409: "Conflicts with the current state",
+    413: "The body is too large",
+    415: "The body's media type is not one this endpoint reads",
+    422: "Invalid document or field values, with every error and its path",
+    500: "An unexpected error (logged)",
+    503: "The database is not reachable; retry after Retry-After seconds",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer realm"}},
+    503: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
+}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _WHY.get(status, HTTPStatus(status).phrase),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
+def error_statuses(
+    *, guarded: bool, path_parameters: bool, reads_body: bool, extra: Iterable[int]
+) -> set[int]:
+    """The error statuses an operation can answer, by the rules in this module's docstring."""
+    statuses = {400, 500, 503, *extra}
+    if guarded:
+        statuses |= {401, 403}
+    if path_parameters:
+        statuses.add(404)
+    if reads_body:
+        statuses.add(413)
+    return statuses
+
+
+def _operations(app: Litestar) -> Iterable[tuple[str, str, set[int]]]:
+    """(path, method, error statuses) for every documented operation."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            if not handler.resolve_include_in_schema():
+                continue
+            statuses = error_statuses(
+                guarded=bool(handler.resolve_guards()),
+                path_parameters=bool(route.path_parameters),
+                # Every body is read and measured before its handler runs (app/api/bodies.py).
+                reads_body=method in _BODY_METHODS,
+                extra=handler.opt.get(PROBLEMS, ()),
+            )
+            yield route.path_format or "/", method.lower(), statuses
+
+
+# The wire structs the server fills with raw stored JSON (app/wire.py) are generic; litestar
+# names their components after the parameter (``Change_msgspec.Raw_``).
+_RAW_SUFFIX = "_msgspec.Raw_"
+_REF = "#/components/schemas/"
+
+
+def _rename_raw_generics(document: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    renamed = {
+        name: name.removesuffix(_RAW_SUFFIX) for name in schemas if name.endswith(_RAW_SUFFIX)
+    }
+    for old, new in renamed.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+    refs = {_REF + old: _REF + new for old, new in renamed.items()}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                node["$ref"] = refs.get(node["$ref"], node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+
+
+def complete_openapi(app: Litestar) -> None:
+    """Complete ``app``'s OpenAPI document in place, before it is first served."""
+    document = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    _rename_raw_generics(document)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM
+    schemas.update(COMPONENTS)
+    for (component, field), schema in FIELD_SCHEMAS.items():
+        if component in schemas:
+            schemas[component]["properties"][field] = schema
+    for component, example in EXAMPLES.items():
+        if component in schemas:
+            schemas[component]["example"] = example
+    for path, method, statuses in _operations(app):
+        operation = document["paths"][path][method]
+        responses = operation.setdefault("responses", {})
+        # Litestar's own error entries (from ``raises``) are replaced too: every error is a problem.
+        declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}
+        for status in sorted(statuses | declared):
+            responses[str(status)] = _problem_response(status)
+        for status, response in responses.items():
+            content = RESPONSE_CONTENT.get((path, status))
+            if content is not None:
+                response["content"] = content
+            if status in ("204", "304"):
+                response.pop("content", None)  # no body, whatever litestar guessed
+        for parameter in operation.get("parameters", []):
+            example = PARAMETER_EXAMPLES.get(parameter["name"])
+            if example is not None:
+                parameter["example"] = example
