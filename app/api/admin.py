@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -35,9 +34,8 @@ from app.domain.documents import (
     parse_document,
 )
 from app.domain.errors import InvalidDocument
-from app.domain.planning import Plan
 from app.store import changesets
-from app.store.changesets import STATUSES, ChangeSetRecord, Status
+from app.store.changesets import STATUSES, ChangeSetFacts, ChangeSetRecord, Status
 from app.store.publish import ChangeSetNotFound, publish, submit
 
 JSON_TYPES = frozenset({"application/json", ""})
@@ -56,41 +54,13 @@ def _well_formed(changeset_id: str) -> str:
     return changeset_id
 
 
-class ChangeSetOut(msgspec.Struct, kw_only=True):
-    id: str
-    status: Status
-    release: str | None
-    reason: str
-    reference: str | None
-    author: str
-    created_at: datetime
-    published_at: datetime | None
-    plan: Plan
-    versions: dict[str, int] | None
-    seq: int | None
-    # api.md "Review, approval and scheduling": null where they do not apply.
-    approved_by: str | None
-    publish_at: datetime | None
-    failure: str | None
+class ChangeSetOut(ChangeSetFacts, kw_only=True):
+    """A change set as the admin endpoints answer it."""
 
     @classmethod
     def of(cls, record: ChangeSetRecord) -> ChangeSetOut:
-        return cls(
-            id=record.id,
-            status=record.status,
-            release=record.release,
-            reason=record.reason,
-            reference=record.reference,
-            author=record.author,
-            created_at=record.created_at,
-            published_at=record.published_at,
-            plan=record.plan,
-            versions=record.versions,
-            seq=record.seq,
-            approved_by=record.approved_by,
-            publish_at=record.publish_at,
-            failure=record.failure,
-        )
+        """``record`` without what only the store needs (base versions, content hash)."""
+        return msgspec.convert(record, cls, from_attributes=True)
 
 
 class PublishedOut(msgspec.Struct, kw_only=True):

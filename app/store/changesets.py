@@ -25,7 +25,10 @@ STATUSES: tuple[Status, ...] = (
 )
 
 
-class ChangeSetRecord(msgspec.Struct, kw_only=True):
+class ChangeSetFacts(msgspec.Struct, kw_only=True):
+    """What an administrator sees of a change set (api.md "Admin endpoints"); the fields
+    that do not apply are null (api.md "Review, approval and scheduling")."""
+
     id: str
     status: Status
     release: str | None
@@ -35,14 +38,19 @@ class ChangeSetRecord(msgspec.Struct, kw_only=True):
     created_at: datetime
     published_at: datetime | None
     plan: Plan
-    base_versions: dict[str, int]
     versions: dict[str, int] | None
     seq: int | None
-    content_hash: str
-    publish_at: datetime | None = None
     approved_by: str | None = None
-    approved_at: datetime | None = None
+    publish_at: datetime | None = None
     failure: str | None = None
+
+
+class ChangeSetRecord(ChangeSetFacts, kw_only=True):
+    """A stored change set: its facts and what publishing and re-planning need."""
+
+    base_versions: dict[str, int]
+    content_hash: str
+    approved_at: datetime | None = None
 
 
 # The document is read only to publish; a record leaves it out.
