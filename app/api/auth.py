@@ -134,8 +134,11 @@ class Authenticator:
         owner = await self.owner(connection)
         if owner is None:
             await self.refused(connection, 401, ANONYMOUS)
+            sent = connection.headers.get("authorization", "").lower().startswith("bearer ")
             raise NotAuthorizedException(
-                "A bearer token is required (Authorization: Bearer <token>).",
+                "The bearer token is not known or has been revoked."
+                if sent
+                else "A bearer token is required (Authorization: Bearer <token>).",
                 headers={"WWW-Authenticate": 'Bearer realm="codelists"'},
             )
         if scopes and not any(owner.allows(scope) for scope in scopes):

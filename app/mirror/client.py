@@ -303,10 +303,10 @@ def run(source: str, into: str, *, once: bool, wait: float, token: str | None) -
         path = local_path(into)
         result = asyncio.run(main(path))
     except (MirrorError, CopyConflict) as exc:
-        log(f"error: {exc}")
+        log(f"Error: {exc}")
         return 1
     except sqlite3.Error as exc:
-        log(f"error: the local copy {into}: {exc}")
+        log(f"Error: the local copy {into}: {exc}")
         return 1
     except KeyboardInterrupt:
         with closing(open_copy(path)) as db:

@@ -435,7 +435,7 @@ async def test_the_mirror_command(
 
         result = await asyncio.to_thread(invoke, "http://testserver/nope")
         assert result.exit_code == 1
-        assert "error:" in result.stderr
+        assert "Error:" in result.stderr
         assert "is a copy of http://testserver, not of http://testserver/nope" in result.stderr
         result = await asyncio.to_thread(
             invoke, "http://testserver/nope", f"sqlite:///{tmp_path}/new.db"
