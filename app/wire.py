@@ -8,7 +8,7 @@ renamed or retyped here changes both at once. Plain msgspec structs, no I/O.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, Self, TypeVar
 
 import msgspec
 
@@ -42,6 +42,19 @@ class Revision(msgspec.Struct, kw_only=True):
     valid_from: date
     valid_to: date | None
     active: bool
+
+    @classmethod
+    def of(cls, value: Value, *, version: int, changeset: str, published_at: datetime) -> Self:
+        """``value`` as list version ``version`` (made by ``changeset``) published it."""
+        return cls(
+            version=version,
+            changeset=changeset,
+            published_at=published_at,
+            name=value.name,
+            valid_from=value.valid_from,
+            valid_to=value.valid_to,
+            active=value.active,
+        )
 
 
 class ExportedValue(Value, frozen=True, kw_only=True):

@@ -174,7 +174,7 @@ class ChangeSetController(Controller):
             bool, QueryParameter(name="publish", description="Plan and publish in one go.")
         ] = False,
     ) -> Response[ChangeSetOut]:
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        media_type = request.content_type[0]  # without parameters, lower case
         if media_type not in YAML_TYPES | JSON_TYPES:
             raise HTTPException(
                 status_code=415,

@@ -45,8 +45,8 @@ def _grants(held: frozenset[str], wanted: frozenset[str]) -> bool:
 
 
 def remote_address(connection: AnyConnection) -> str:
-    client = connection.scope.get("client")
-    return str(client[0]) if client else "unknown"
+    """The client's address as the server saw it ("unknown" when the server gave none)."""
+    return connection.client.host if connection.client else "unknown"
 
 
 class Authenticator:

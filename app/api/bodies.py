@@ -21,18 +21,13 @@ YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def media_type_of(request: Request[Any, Any, Any]) -> str:
-    """The request's Content-Type without parameters, lower case ('' when absent)."""
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 async def refuse_deep_bodies(request: Request[Any, Any, Any]) -> None:
     """A ``before_request`` hook: a body nesting too deeply (JSON, or YAML by its Content-Type)
     raises ``InvalidRequest`` or the handler's ``INVALID_BODY`` kind, with the path ``""``."""
     if request.method not in _BODY_METHODS:
         return
     raw = await request.body()  # kept by litestar for the handler: read once
-    error = nesting_error(raw, yaml=media_type_of(request) in YAML_TYPES)
+    error = nesting_error(raw, yaml=request.content_type[0] in YAML_TYPES)
     if error is not None:
         kind: type[BadInput] = request.route_handler.opt.get(INVALID_BODY, InvalidRequest)
         raise kind([error])

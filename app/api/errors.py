@@ -111,7 +111,8 @@ def _from_bad_input(exc: BadInput) -> ProblemDetailsException:
     elif isinstance(exc, BadParameter):
         detail = str(exc.message)
     else:
-        detail = "Invalid request body: " + "; ".join(
+        # The same kind covers bodies and query parameters: say what is wrong, not where.
+        detail = "Invalid request: " + "; ".join(
             f"{e.path or '(body)'}: {e.message}" for e in exc.errors
         )
     return problem(exc.status, detail, title=exc.title, errors=exc.errors)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import get
+from litestar import route
+from litestar.enums import HttpMethod
 from litestar.response import Response
 
 from app.api.dependencies import EngineDep
@@ -13,17 +14,26 @@ from app.store.database import current_revision, head_revision
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+# Monitors often probe with HEAD; litestar answers it only where a route lists it.
+HEALTH_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
+
+
 class Health(msgspec.Struct):
     status: str
     revision: str | None = None
 
 
-@get("/health/live", tags=["service"], summary="The process is up")
+@route("/health/live", http_method=HEALTH_METHODS, tags=["service"], summary="The process is up")
 async def live() -> Response[Health]:
     return Response(Health("live"), headers=NO_STORE)
 
 
-@get("/health/ready", tags=["service"], summary="Database reachable and migrations at head")
+@route(
+    "/health/ready",
+    http_method=HEALTH_METHODS,
+    tags=["service"],
+    summary="Database reachable and migrations at head",
+)
 async def ready(engine: EngineDep) -> Response[Health]:
     head = head_revision()
     try:

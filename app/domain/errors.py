@@ -88,6 +88,8 @@ def from_msgspec(error: msgspec.MsgspecError, prefix: str = "") -> FieldError:
 _PLAINER = {
     "Invalid RFC3339 encoded date": "must be a real date written YYYY-MM-DD",
     "Invalid RFC3339 encoded datetime": "must be a date and time in RFC 3339 form",
+    "Expected `int | null`, got `str`": "must be a whole number",
+    "Expected `int`, got `str`": "must be a whole number",
 }
 
 

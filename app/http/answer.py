@@ -16,6 +16,8 @@ from typing import Literal
 
 import brotli
 
+from app.domain.surrogate_keys import ALL_KEY, INDEX_KEY, KEYS_BUDGET, list_tag
+
 Coding = Literal["identity", "gzip", "br"]
 
 # Bodies smaller than this are not worth compressing (api.md: "bodies over 1 KiB").
@@ -23,9 +25,7 @@ COMPRESS_OVER = 1024
 _SIZE_OVERHEAD = 512  # keys, headers and object overhead per cached answer, roughly
 
 
-# Bound of a Surrogate-Key value naming every list: Varnish's default limit for one header line
-# (http_resp_hdr_len) is 8 KiB, and the contract runs it with no -p parameters.
-MAX_SURROGATE_KEY = 4096
+MAX_SURROGATE_KEY = KEYS_BUDGET  # bound of a Surrogate-Key value naming every list
 
 
 def surrogate_key(lists: Iterable[str] = (), *, index: bool = False) -> bytes:
@@ -37,12 +37,12 @@ def surrogate_key(lists: Iterable[str] = (), *, index: bool = False) -> bytes:
     ``index`` alone stands for them: every publish purges ``index`` too. List keys never
     contain a space (LIST_KEY_PATTERN), so the space-separated value is unambiguous.
     """
-    keys = ["codelists", *(f"list:{key}" for key in sorted(set(lists)))]
+    keys = [ALL_KEY, *(list_tag(key) for key in sorted(set(lists)))]
     if index:
-        keys.append("index")
+        keys.append(INDEX_KEY)
     value = " ".join(keys)
     if index and len(value) > MAX_SURROGATE_KEY:
-        value = "codelists index"
+        value = f"{ALL_KEY} {INDEX_KEY}"
     return value.encode()
 
 

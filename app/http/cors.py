@@ -71,9 +71,9 @@ def add_vary(headers: ASGIHeaders, field: bytes) -> ASGIHeaders:
 class CORSMiddleware:
     """ASGI middleware: answers preflights and adds the CORS headers to every answer."""
 
-    def __init__(self, app: Any, policy: CORSPolicy | Sequence[str]) -> None:
+    def __init__(self, app: Any, policy: CORSPolicy) -> None:
         self.app = app
-        self.policy = policy if isinstance(policy, CORSPolicy) else CORSPolicy(policy)
+        self.policy = policy
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -105,7 +105,7 @@ class AnswerCache:
             self.answers.put(key, (answer, frozenset(scopes)), answer.size())
         else:
             answer = found[0]
-        return RawResponse(*respond(answer, scope["headers"], now=now, policy=self.policy))
+        return self.response(answer, scope, now)
 
 
 class FastPath:
@@ -155,5 +155,5 @@ async def _authorised(authorise: Authorise, scope: Any, scopes: Set[str]) -> boo
 def _authorization(scope: Any) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            return bytes(value)
+            return value  # type: ignore[no-any-return]
     return None

@@ -177,14 +177,8 @@ def _apply_change(db: sqlite3.Connection, change: FeedChange) -> None:
     """One feed entry: the value as it is after the change, and its history row."""
     value = change.value
     _put_value(db, change.list, value)
-    entry = Revision(
-        version=change.version,
-        changeset=change.changeset,
-        published_at=change.published_at,
-        name=value.name,
-        valid_from=value.valid_from,
-        valid_to=value.valid_to,
-        active=value.active,
+    entry = Revision.of(
+        value, version=change.version, changeset=change.changeset, published_at=change.published_at
     )
     _put_history(db, change.list, value.code, entry)
 

@@ -201,7 +201,7 @@ class Reads:
             key=query.key,
             version=snapshot.info.version,
             at=query.day,
-            history=[HistoryOut.of(entry) for entry in history],
+            history=[HistoryOut.of_entry(entry) for entry in history],
         )
         return self._list_answer(body, snapshot, query, value.state_changes())
 

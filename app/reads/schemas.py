@@ -58,11 +58,13 @@ class HistoryOut(Revision, kw_only=True):
     """One entry of a value's history (api.md: GET /v1/codelists/{key}/values/{code})."""
 
     @classmethod
-    def of(cls, entry: HistoryEntry) -> HistoryOut:
+    def of_entry(cls, entry: HistoryEntry) -> HistoryOut:
         """The value's fields as of ``entry``'s version, with that version's publish."""
-        value = msgspec.structs.asdict(entry.value)
-        return msgspec.convert(
-            {**value, **msgspec.structs.asdict(entry)}, cls, from_attributes=True
+        return cls.of(
+            entry.value,
+            version=entry.version,
+            changeset=entry.changeset,
+            published_at=entry.published_at,
         )
 
 

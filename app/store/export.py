@@ -60,14 +60,11 @@ async def export(engine: AsyncEngine) -> Export:
             ExportedValue(
                 **msgspec.structs.asdict(value_from_row(history[-1])),
                 history=[
-                    Revision(
+                    Revision.of(
+                        value_from_row(row),
                         version=row.version_from,
                         changeset=row.changeset_id,
                         published_at=row.published_at,
-                        name=row.name,
-                        valid_from=row.valid_from,
-                        valid_to=row.valid_to,
-                        active=row.active,
                     )
                     for row in history
                 ],

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.surrogate_keys import INDEX_KEY, list_tag
 from app.store.tables import publish_lock, purge, purge_cursor, service_process
 
 # A cache configured for the first time gets the purges of the last day (what it may still
 # hold as stale-if-error answers), not the whole history.
 NEW_CACHE_LOOKBACK = timedelta(days=1)
 KEEP_PURGES = timedelta(days=2)
-INDEX_KEY = "index"
 
 
 class PendingPurges(msgspec.Struct, frozen=True):
@@ -41,7 +41,7 @@ async def enqueue(connection: AsyncConnection, lists: list[str], now: datetime) 
     """
     if not lists:
         return
-    keys = [f"list:{key}" for key in sorted(lists)] + [INDEX_KEY]
+    keys = [list_tag(key) for key in sorted(lists)] + [INDEX_KEY]
     generation = sa.select(publish_lock.c.generation).where(publish_lock.c.id == 1)
     await connection.execute(
         sa.insert(purge).values(generation=generation.scalar_subquery(), keys=keys, created_at=now)

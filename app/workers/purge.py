@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.surrogate_keys import KEYS_BUDGET
 from app.http.fastpath import AnswerCache
 from app.reads.catalog import Catalog
 from app.store import purges
@@ -44,7 +45,7 @@ HEARTBEAT_SECONDS = 1.0
 ALIVE_SECONDS = 3.0  # a process silent this long no longer holds purges back
 MAX_RETRY_SECONDS = 5.0
 LEASE = timedelta(seconds=30)
-HEADER_BUDGET = 4000  # bytes of keys per request: well inside any cache's header limit
+HEADER_BUDGET = KEYS_BUDGET  # bytes of keys per request: well inside any cache's header limit
 _ACK_POLL_SECONDS = 0.01
 _DRAIN_LIMIT_SECONDS = 5.0
 _IDLE_SECONDS = 1.0
