@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from app.api.admin import ChangeSetController
@@ -18,7 +17,7 @@ from app.api.components import ComponentController
 from app.api.console import ConsoleController
 from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
-from app.api.openapi import complete_openapi
+from app.api.openapi import CompletedOpenAPIJson
 from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
@@ -76,7 +75,7 @@ def create_litestar(services: Services) -> Litestar:
             description="Versioned code lists for the Danish employment system (api.md).",
             path="/schema",
             # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[CompletedOpenAPIJson()],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
@@ -84,7 +83,6 @@ def create_litestar(services: Services) -> Litestar:
         request_max_body_size=1024 * 1024,  # change sets allow more
     )
     learn_accepted_parameters(app)
-    complete_openapi(app)
     app.state.authenticator = services.auth  # for the guards (app/api/auth.py)
     return app
 
