@@ -14,15 +14,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
 
-from app.domain.clock import Clock
 from app.store import tokens
 from app.store.database import create_engine
-from tests.conftest import _admin, _asyncpg_url, _run_apart, publish_seed
+from tests.conftest import _admin, _asyncpg_url, _run_apart
 from tests.varnish.harness import Relay, Service, Varnish, run_cli, site_vcl
 
 
@@ -75,16 +73,16 @@ class Stack:
 
 @contextlib.contextmanager
 def deployment(
-    postgres_template: str,
+    template: str,
     workdir: Path,
     *,
     extra_env: dict[str, str] | None = None,
     processes: int = 2,
-    seed: bool = True,
 ) -> Iterator[Stack]:
-    """Everything started, seeded through the command line, and stopped again afterwards."""
+    """Everything started on a copy of ``template`` (a PostgreSQL database name), and stopped
+    again afterwards."""
     name = f"codelists_varnish_{uuid.uuid4().hex[:12]}"
-    _run_apart(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    _run_apart(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     url = "postgresql+asyncpg" + _asyncpg_url(name).removeprefix("postgresql")
     env = {
         **os.environ,
@@ -99,8 +97,6 @@ def deployment(
     for service in services:
         service.env = env | {"CODELISTS_PURGE_URLS": stack.relay.url}
     try:
-        if seed:  # in this process: the command line's start-up is slow on a busy machine
-            _run_apart(_seed(url))
         stack.relay.up()
         for service in services:
             service.spawn()
@@ -132,14 +128,6 @@ async def _token(url: str) -> str:
 def _run_apart_value(work: Any) -> Any:
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, work).result()
-
-
-async def _seed(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await publish_seed(engine, Clock(ZoneInfo("Europe/Copenhagen")))
-    finally:
-        await engine.dispose()
 
 
 def _wait_until_healthy(stack: Stack) -> None:

@@ -20,26 +20,44 @@ ZONE = ZoneInfo("Europe/Copenhagen")
 DAY = date(2031, 3, 4)  # the state-change day: a value starts, another ends
 MIDNIGHT = datetime.combine(DAY, clock_time(), ZONE)
 # Service time at start-up is this long before the midnight: room for starting two service
-# processes and Varnish, and two publishes, on a busy machine.
-LEAD = timedelta(seconds=100)
+# processes and Varnish, and two publishes. Tried in turn: a busy machine gets a longer lead
+# rather than the test waiting out the longest one every time.
+LEADS = (timedelta(seconds=15), timedelta(seconds=40), timedelta(seconds=100))
+
+
+class StartedTooLate(Exception):
+    """The deployment was ready too close to midnight for the test to see the day before."""
 
 
 @pytest.mark.timeout(600)
 def test_no_answer_of_the_previous_day_is_served_after_a_state_change_midnight(
-    postgres_template: str, tmp_path: Path
+    postgres_seeded_template: str, tmp_path: Path
 ) -> None:
-    offset = (MIDNIGHT - LEAD - datetime.now(UTC)).total_seconds()
+    late: list[str] = []
+    for lead in LEADS:
+        try:
+            _across_midnight(postgres_seeded_template, tmp_path / f"lead-{lead.seconds}", lead)
+            return
+        except StartedTooLate as exc:
+            late.append(str(exc))
+    pytest.fail(f"start-up took too long for every lead: {late}")
+
+
+def _across_midnight(template: str, workdir: Path, lead: timedelta) -> None:
+    """Run the deployment on a clock ``lead`` before the state-change midnight, past it."""
+    workdir.mkdir()
+    offset = (MIDNIGHT - lead - datetime.now(UTC)).total_seconds()
 
     def service_now() -> float:
         return time.time() + offset
 
     env = {"CODELISTS_CLOCK_OFFSET_SECONDS": repr(offset)}
-    with deployment(postgres_template, tmp_path, extra_env=env) as stack:
+    with deployment(template, workdir, extra_env=env) as stack:
         stack.publish(stack.write_changeset("fravaer", "STARTS", valid_from=DAY.isoformat()))
         stack.publish(stack.write_changeset("fravaer", "ENDS", valid_to=DAY.isoformat()))
         left = MIDNIGHT.timestamp() - service_now()
         if left < 3:
-            pytest.fail(f"start-up took too long: {LEAD} was not enough (left {left:.1f} s)")
+            raise StartedTooLate(f"{lead} was not enough (left {left:.1f} s)")
 
         before = after = held = 0
         while service_now() < MIDNIGHT.timestamp() + 3:

@@ -22,8 +22,10 @@ pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def stack(postgres_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with deployment(postgres_template, tmp_path_factory.mktemp("stack")) as running:
+def stack(
+    postgres_seeded_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    with deployment(postgres_seeded_template, tmp_path_factory.mktemp("stack")) as running:
         yield running
 
 
