@@ -1,9 +1,9 @@
 """Test fixtures: a real database per test (SQLite file or PostgreSQL database), migrated by alembic.
 
-Each database kind is migrated once per run into a template (a file, or a PostgreSQL template
-database), and once more migrated *and seeded*; every test gets a fresh copy of the one it needs
-(the seeded one when it asks for ``seeded``, ``client`` or ``admin``), so the seed is published
-twice per run rather than once per test. PostgreSQL must be reachable: when it is not, the
+Each database kind is migrated once per test process into a template (a file, or a PostgreSQL
+template database with a name of its own), and once more migrated *and seeded*; every test gets
+a fresh copy of the one it needs (the seeded one when it asks for ``seeded``, ``client`` or
+``admin``), so the seed is published twice per process rather than once per test. PostgreSQL must be reachable: when it is not, the
 PostgreSQL tests fail rather than skip, so a green run always means both databases were tested.
 """
 

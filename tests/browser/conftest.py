@@ -8,6 +8,7 @@ directory outside the repository (CODELISTS_AXE_DIR, default ~/.cache/codelists-
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -148,25 +149,30 @@ def front() -> Iterator[FrontEnd]:
 
 @pytest.fixture(scope="session")
 def axe_script() -> Path:
-    """axe.min.js from the npm package axe-core, installed once into AXE_DIR."""
+    """axe.min.js from the npm package axe-core, installed once into AXE_DIR (under a lock:
+    test processes running side by side share the folder)."""
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to install axe-core (apt-get install npm)", pytrace=False)
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(AXE_DIR),
-                "--no-audit",
-                "--no-fund",
-                f"axe-core@{AXE_VERSION}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+    with (AXE_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not script.is_file():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.fail(
+                    "npm is needed to install axe-core (apt-get install npm)", pytrace=False
+                )
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(AXE_DIR),
+                    "--no-audit",
+                    "--no-fund",
+                    f"axe-core@{AXE_VERSION}",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
     return script
