@@ -25,6 +25,7 @@ from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
 from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
+from app.http.head import HeadAsGet
 from app.server.logs import AccessLog, configure_logging
 from app.server.settings import Settings
 from app.server.wiring import Services
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """
     services = services or Services.create(settings or Settings.from_env())
     cors = CORSPolicy(services.settings.cors_origins)
-    app: Any = CORSMiddleware(create_litestar(services), cors)
+    app: Any = CORSMiddleware(HeadAsGet(create_litestar(services)), cors)
     # In front of the framework: a cached answer gets the CORS headers from the same policy,
     # and, when reads need a token, is served only to a token the route's guard would admit.
     authorise = None if services.settings.public_read else services.auth.allows
