@@ -96,6 +96,7 @@ _PAGE = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Kodelister: drop-down-komponenten codelist-select</title>
+  <link rel="icon" href="/console/static/favicon.svg" type="image/svg+xml">
   <script type="module" src="/components/codelist-select.js"></script>
   <style>
     body { font-family: system-ui, sans-serif; line-height: 1.5; margin: 0; color: #1a1a1a; }

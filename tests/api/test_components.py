@@ -100,6 +100,9 @@ async def test_page_shows_every_list_with_a_date_field(client: AppClient) -> Non
     assert '<html lang="da">' in answer.text
     # nothing from another host: every source is a path on this service
     assert page.sources and all(src.startswith("/") for src in page.sources)
+    for source in page.sources:  # the module and the icon are there
+        assert (await client.get(source)).status_code == 200, source
+    assert "/console/static/favicon.svg" in page.sources
     assert answer.headers["surrogate-key"] == "codelists index"
     again = await client.get("/components/", headers={"If-None-Match": answer.headers["etag"]})
     assert again.status_code == 304
