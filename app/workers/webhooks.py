@@ -78,17 +78,25 @@ class DeliveryWorker:
         self.policy = policy
         self.resolver = resolver
         self.lease = timedelta(seconds=policy.timeout_seconds + 30)
+        self._http: httpx.AsyncClient | None = None
+
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client for deliveries, made for the first one: making it loads the CA
+        bundle (tens of milliseconds), which a process with no subscription need not pay."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self.policy.timeout_seconds, follow_redirects=False
+            )
+        return self._http
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(
-            timeout=self.policy.timeout_seconds, follow_redirects=False
-        ) as client:
-            outage = Outage("database for webhook delivery")
-            failures = 0
+        outage = Outage("database for webhook delivery")
+        failures = 0
+        try:
             while True:
                 published = self.catalog.next_publish()
                 try:
-                    pause = await self.deliver_due(client)
+                    pause = await self.deliver_due()
                     outage.ended()
                     failures = 0
                 except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
@@ -100,8 +108,12 @@ class DeliveryWorker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause):
                         await published.wait()
+        finally:
+            if self._http is not None:
+                await self._http.aclose()
+                self._http = None
 
-    async def deliver_due(self, client: httpx.AsyncClient) -> float:
+    async def deliver_due(self) -> float:
         """Send every due batch; the seconds until the next one may be due.
 
         Without an active subscription the outbox is not even looked at.
@@ -109,6 +121,7 @@ class DeliveryWorker:
         async with self.engine.connect() as connection:
             if not await subscriptions.any_active(connection):
                 return self.policy.poll_seconds
+        client = self.http()
         while await self.deliver_one(client):
             pass
         return await self._seconds_until_due()
