@@ -8,10 +8,8 @@ directory outside the repository (CODELISTS_AXE_DIR, default ~/.cache/codelists-
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser.console_server import install_axe
 from tests.browser.servers import FrontEnd, Recorder, Service, seed
 from tests.conftest import SEED, _admin, _asyncpg_url, _run_apart
 
@@ -34,8 +33,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-AXE_VERSION = "4.14.1"
-AXE_DIR = Path(os.environ.get("CODELISTS_AXE_DIR", Path.home() / ".cache/codelists-tests/axe"))
 HERE = Path(__file__).resolve().parent
 
 
@@ -149,30 +146,5 @@ def front() -> Iterator[FrontEnd]:
 
 @pytest.fixture(scope="session")
 def axe_script() -> Path:
-    """axe.min.js from the npm package axe-core, installed once into AXE_DIR (under a lock:
-    test processes running side by side share the folder)."""
-    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    AXE_DIR.mkdir(parents=True, exist_ok=True)
-    with (AXE_DIR / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not script.is_file():
-            npm = shutil.which("npm")
-            if npm is None:
-                pytest.fail(
-                    "npm is needed to install axe-core (apt-get install npm)", pytrace=False
-                )
-            subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(AXE_DIR),
-                    "--no-audit",
-                    "--no-fund",
-                    f"axe-core@{AXE_VERSION}",
-                ],
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-    return script
+    """axe.min.js from the npm package axe-core, installed once (``install_axe``)."""
+    return install_axe()

@@ -5,11 +5,12 @@
   2025-4 reform (which the tests submit and review), with CODELISTS_REQUIRE_APPROVAL=true.
 - Tokens stored as ``codelists token create`` stores them: "A" (admin, the author), "B"
   (admin and approve, the reviewer), "C" (read only).
-- ``axe_script``: axe-core from npm, installed on first use outside the repository.
+- ``install_axe``: axe-core from npm, installed on first use outside the repository.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -182,27 +183,30 @@ class ConsoleService:
         assert answer.json()["status"] == "planned"
 
 
-def axe_script() -> Path:
-    """axe.min.js of the npm package axe-core, installed once into AXE_DIR with npm."""
+def install_axe() -> Path:
+    """axe.min.js of the npm package axe-core, installed once into AXE_DIR with npm (under a
+    lock: test processes running side by side share the folder)."""
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if script.is_file():
-        return script
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is needed to install axe-core (apt-get install npm)")
     AXE_DIR.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(AXE_DIR),
-            "--no-audit",
-            "--no-fund",
-            f"axe-core@{AXE_VERSION}",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    with (AXE_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if script.is_file():
+            return script
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed to install axe-core (apt-get install npm)")
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(AXE_DIR),
+                "--no-audit",
+                "--no-fund",
+                f"axe-core@{AXE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     return script

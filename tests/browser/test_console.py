@@ -24,7 +24,7 @@ from tests.browser.console_server import (
     REFORM_ID,
     ROOT,
     ConsoleService,
-    axe_script,
+    install_axe,
     make_template,
 )
 
@@ -173,7 +173,7 @@ def test_reform_submitted_by_a_is_approved_and_published_by_b(
     expect(page.locator(".facts")).to_contain_text("udgivet")
     expect(page.locator(".facts")).to_contain_text("fravaer v3")
     assert changeset(service)["status"] == "published"
-    assert axe_violations(page, axe_script().read_text(encoding="utf-8")) == []
+    assert axe_violations(page, install_axe().read_text(encoding="utf-8")) == []
     value = httpx.get(f"{service.url}/v1/codelists/fravaer/values/59").json()
     assert (value["state"], value["history"][-1]["changeset"]) == ("deactivated", REFORM_ID)
 
@@ -249,7 +249,7 @@ def test_reject_needs_a_comment_and_is_final(
     page.get_by_role("button", name="Afvis").click()
     expect(page.get_by_role("status")).to_have_text("Ændringssættet er afvist.")
     expect(page.locator(".facts")).to_contain_text("afvist")
-    assert axe_violations(page, axe_script().read_text(encoding="utf-8")) == []
+    assert axe_violations(page, install_axe().read_text(encoding="utf-8")) == []
     for name in ("Godkend", "Afvis", "Udgiv"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
     assert changeset(service)["status"] == "rejected"
@@ -361,7 +361,7 @@ def test_axe_finds_no_violations_on_any_page(
     console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
 ) -> None:
     service.submit_reform(author="A")
-    axe = axe_script().read_text(encoding="utf-8")
+    axe = install_axe().read_text(encoding="utf-8")
     visitor = visit(visitors, console_browser, service)
     found: dict[str, object] = {}
 
