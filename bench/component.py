@@ -16,7 +16,6 @@ lists), a recording proxy in front of it and a front-end origin, and drives Debi
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -24,20 +23,10 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
+from tests.browser.chromium import launch
 from tests.browser.servers import FrontEnd, Recorder, Service, seed
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CODELISTS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # 10 elements over 4 lists, with stored values (one retired) as an edit form has them.
 ELEMENTS = [
     ("fravaer", "59"),
@@ -96,7 +85,7 @@ def main() -> None:
 
             front.pages["/"] = page(f"{recorder.url}/components/codelist-select.js")
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = launch(playwright)
                 tab = browser.new_context().new_page()
                 tab.goto(front.url + "/")
                 tab.wait_for_function("window.shownAt !== undefined")

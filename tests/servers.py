@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,41 +52,57 @@ class Service:
 
 
 @contextmanager
-def running_service(
-    env: Mapping[str, str], log: Path, *, port: int | None = None
-) -> Iterator[Service]:
+def running_services(env: Mapping[str, str], logs: Sequence[Path]) -> Iterator[list[Service]]:
+    """Start one ``codelists serve`` with ``env`` per file in ``logs`` (its stdout and stderr),
+    all side by side, and wait until every one is ready; stop them all afterwards."""
+    services: list[Service] = []
+    try:
+        for log in logs:
+            port = free_port()
+            with log.open("wb") as sink:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+                    env={**os.environ, **env},
+                    cwd=ROOT,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            services.append(Service(process, f"http://127.0.0.1:{port}", log))
+        for service in services:
+            _wait_until_ready(service)
+        yield services
+    finally:
+        for service in services:
+            service.process.terminate()
+        for service in services:
+            try:
+                service.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait()
+
+
+@contextmanager
+def running_service(env: Mapping[str, str], log: Path) -> Iterator[Service]:
     """Start ``codelists serve`` with ``env`` and wait until it is ready; stop it afterwards.
 
     stdout and stderr go to the file ``log``.
     """
-    port = port or free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env={**os.environ, **env},
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    service = Service(process, f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"codelists serve exited: {service.output()}")
-            try:
-                if httpx.get(f"{service.url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"codelists serve did not become ready: {service.output()}")
-            time.sleep(0.1)
+    with running_services(env, [log]) as (service,):
         yield service
-    finally:
-        process.terminate()
+
+
+def _wait_until_ready(service: Service) -> None:
+    # Generous: on a busy machine importing the app alone can take many seconds.
+    deadline = time.monotonic() + 120
+    while True:
+        if service.process.poll() is not None:
+            raise AssertionError(f"codelists serve exited: {service.output()}")
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if httpx.get(f"{service.url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"codelists serve did not become ready: {service.output()}")
+        time.sleep(0.1)

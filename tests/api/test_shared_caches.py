@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store import tokens
 from app.store.tables import api_token
+from tests.api.test_caching import SAME_ON_304
 from tests.conftest import ZONE, AppClient, FixedClock, app_client
 
 OPTIONS = "/v1/codelists/fravaer/options"
@@ -39,15 +40,6 @@ KEYS = {
     "/v1/export": EVERY,
     "/v1/export?format=csv": EVERY,
 }
-SAME_ON_304 = (
-    "etag",
-    "cache-control",
-    "vary",
-    "last-modified",
-    "surrogate-key",
-    "access-control-allow-origin",
-    "access-control-expose-headers",
-)
 
 
 def cache_directives(response: httpx.Response) -> dict[str, str]:

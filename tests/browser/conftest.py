@@ -8,7 +8,6 @@ directory outside the repository (CODELISTS_AXE_DIR, default ~/.cache/codelists-
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,21 +17,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser.chromium import ChromiumMissing, launch
 from tests.browser.console_server import install_axe
 from tests.browser.servers import FrontEnd, Recorder, Service, seed
 from tests.conftest import SEED, _admin, _asyncpg_url, _run_apart
 
-CHROMIUM = os.environ.get("CODELISTS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 HERE = Path(__file__).resolve().parent
 
 
@@ -40,14 +29,11 @@ HERE = Path(__file__).resolve().parent
 def browser() -> Iterator[Browser]:
     """Chromium, for one test module: Playwright's sync API holds an asyncio loop in this
     thread while it runs, which the asyncio tests of other modules must not find there."""
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: apt-get install chromium "
-            "(or set CODELISTS_CHROMIUM). The browser tests need it.",
-            pytrace=False,
-        )
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            launched = launch(playwright)
+        except ChromiumMissing as exc:
+            pytest.fail(str(exc), pytrace=False)
         yield launched
         launched.close()
 

@@ -31,16 +31,6 @@ from tests.conftest import _run_apart
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seed"
 CODELISTS = str(Path(sys.executable).with_name("codelists"))
-CHROMIUM = os.environ.get("CODELISTS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Shared with the drop-down component's browser tests: one install serves both.
 AXE_VERSION = "4.14.1"
 AXE_DIR = Path(os.environ.get("CODELISTS_AXE_DIR", Path.home() / ".cache/codelists-tests/axe"))

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.console_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     REFORM_ID,
     ROOT,
     ConsoleService,
@@ -32,20 +30,6 @@ REVIEW = f"/console/changesets/{REFORM_ID}"
 # The review page's screenshot in docs/ is rewritten only when asked (it changes every run).
 UPDATE_SCREENSHOT = os.environ.get("CODELISTS_UPDATE_SCREENSHOT") == "1"
 SCREENSHOT = ROOT / "docs" / "console-review.png"
-
-
-@pytest.fixture(scope="module")
-def console_browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: apt-get install chromium "
-            "(or set CODELISTS_CHROMIUM). The console's tests need it.",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +91,7 @@ class Visitor:
 
 
 @pytest.fixture
-def visitors(console_browser: Browser, service: ConsoleService) -> Iterator[list[Visitor]]:
+def visitors(browser: Browser, service: ConsoleService) -> Iterator[list[Visitor]]:
     made: list[Visitor] = []
     yield made
     for visitor in made:
@@ -133,10 +117,10 @@ def audit_actions(service: ConsoleService) -> list[tuple[str, str]]:
 
 
 def test_reform_submitted_by_a_is_approved_and_published_by_b(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor], tmp_path: Path
+    browser: Browser, service: ConsoleService, visitors: list[Visitor], tmp_path: Path
 ) -> None:
     service.submit_reform(author="A")
-    b = visit(visitors, console_browser, service)
+    b = visit(visitors, browser, service)
     page = b.open(REVIEW)
     expect(page.get_by_role("button", name="Godkend")).to_have_count(0)  # not signed in
     b.sign_in("B")
@@ -200,10 +184,10 @@ def test_reform_submitted_by_a_is_approved_and_published_by_b(
 
 
 def test_the_author_cannot_approve_and_a_forced_approval_shows_the_403(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
+    browser: Browser, service: ConsoleService, visitors: list[Visitor]
 ) -> None:
     service.submit_reform(author="A")
-    a = visit(visitors, console_browser, service)
+    a = visit(visitors, browser, service)
     page = a.open(REVIEW)
     a.sign_in("A")
     expect(page.get_by_role("heading", name="fravaer: version 2 → 3")).to_be_visible()
@@ -232,10 +216,10 @@ def test_the_author_cannot_approve_and_a_forced_approval_shows_the_403(
 
 
 def test_reject_needs_a_comment_and_is_final(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
+    browser: Browser, service: ConsoleService, visitors: list[Visitor]
 ) -> None:
     service.submit_reform(author="A")
-    b = visit(visitors, console_browser, service)
+    b = visit(visitors, browser, service)
     page = b.open(REVIEW)
     b.sign_in("B")
     page.get_by_role("button", name="Afvis").click()
@@ -266,9 +250,9 @@ def test_reject_needs_a_comment_and_is_final(
 
 
 def test_lists_show_states_in_words_on_a_chosen_date_and_version(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
+    browser: Browser, service: ConsoleService, visitors: list[Visitor]
 ) -> None:
-    visitor = visit(visitors, console_browser, service)
+    visitor = visit(visitors, browser, service)
     page = visitor.open("/console/?at=2013-12-31")
     expect(
         page.get_by_role("table", name="Fraværsårsager, version 2, på 2013-12-31")
@@ -295,9 +279,9 @@ def test_lists_show_states_in_words_on_a_chosen_date_and_version(
 
 
 def test_signed_in_pages_ask_for_a_token_and_security_headers_are_strict(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
+    browser: Browser, service: ConsoleService, visitors: list[Visitor]
 ) -> None:
-    visitor = visit(visitors, console_browser, service)
+    visitor = visit(visitors, browser, service)
     for path in ("/console/changesets", "/console/audit", REVIEW):
         page = visitor.open(path)
         expect(page.get_by_text("Log ind med en token")).to_be_visible()
@@ -358,11 +342,11 @@ PAGES = [
 
 
 def test_axe_finds_no_violations_on_any_page(
-    console_browser: Browser, service: ConsoleService, visitors: list[Visitor]
+    browser: Browser, service: ConsoleService, visitors: list[Visitor]
 ) -> None:
     service.submit_reform(author="A")
     axe = install_axe().read_text(encoding="utf-8")
-    visitor = visit(visitors, console_browser, service)
+    visitor = visit(visitors, browser, service)
     found: dict[str, object] = {}
 
     def check(label: str, path: str) -> None:

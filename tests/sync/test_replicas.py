@@ -4,10 +4,6 @@ other within a second, by NOTIFY (their polls are set to 30 s, so a timer cannot
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,68 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store import tokens
 from tests.conftest import FixedClock
+from tests.servers import running_services
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 90  # two servers starting on a busy machine
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"server exited: {process.stdout.read() if process.stdout else ''!r}"
-            )
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not become ready")
 
 
 @pytest.fixture
 def replicas(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "CODELISTS_POLL_SECONDS": "30",
         "CODELISTS_SECRET_KEY": "test",
     }
-    urls, processes = [], []
-    try:
-        for _ in range(2):
-            port = free_port()
-            command = [
-                sys.executable,
-                "-c",
-                "from app.cli.main import main; main()",
-                "serve",
-                "--port",
-                str(port),
-            ]
-            process = subprocess.Popen(
-                command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-            processes.append(process)
-            urls.append(f"http://127.0.0.1:{port}")
-        for url, process in zip(urls, processes, strict=True):
-            wait_until_ready(url, process)
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    logs = [tmp_path / "replica-1.log", tmp_path / "replica-2.log"]
+    with running_services(env, logs) as services:
+        yield [service.url for service in services]
 
 
 async def test_a_publish_through_one_replica_is_served_by_the_other_within_a_second(

@@ -5,9 +5,6 @@ within 5 seconds of its time."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,54 +19,15 @@ from app.store import tokens
 from app.store.tables import audit_log, list_version
 from tests.api.test_admin import rename
 from tests.conftest import FixedClock
-from tests.sync.test_replicas import free_port
-
-
-def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    # Generous: on a busy machine importing the app alone can take many seconds.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server on {url} exited"
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not become ready")
-
-
-def codelists(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from app.cli.main import main; main()", *args]
+from tests.servers import codelists, running_services
 
 
 @pytest.fixture
 def servers(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    env = {**os.environ, "DATABASE_URL": database_url, "CODELISTS_SECRET_KEY": "test"}
-    urls, processes = [], []
-    try:
-        for _ in range(2):
-            port = free_port()
-            process = subprocess.Popen(
-                codelists("serve", "--port", str(port)),
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            processes.append(process)
-            urls.append(f"http://127.0.0.1:{port}")
-        for url, process in zip(urls, processes, strict=True):
-            wait_until_ready(url, process)
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    env = {"DATABASE_URL": database_url, "CODELISTS_SECRET_KEY": "test"}
+    logs = [tmp_path / "serve-1.log", tmp_path / "serve-2.log"]
+    with running_services(env, logs) as services:
+        yield [service.url for service in services]
 
 
 async def test_a_revoked_token_is_refused_by_every_process_within_a_second(
@@ -83,36 +41,22 @@ async def test_a_revoked_token_is_refused_by_every_process_within_a_second(
         for url in servers:  # each process has looked the token up and remembers it
             answer = await http.get(f"{url}/v1/admin/whoami", headers=auth)
             assert answer.json() == {"name": "eve", "scopes": ["admin"]}
-        env = {**os.environ, "DATABASE_URL": database_url}
-        done = await asyncio.to_thread(
-            subprocess.run,
-            codelists("token", "revoke", "eve"),
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
+        env = {"DATABASE_URL": database_url}
+        revoked = await asyncio.to_thread(codelists, "token", "revoke", "eve", env=env)
         revoked_at = time.monotonic()
-        assert (done.returncode, done.stdout.strip()) == (0, "revoked 2 token(s) named eve")
+        assert revoked.strip() == "revoked 2 token(s) named eve"
         for url in servers:
             while (await http.get(f"{url}/v1/admin/whoami", headers=auth)).status_code != 401:
                 assert time.monotonic() - revoked_at < 1.0, f"{url} still accepts the token"
                 await asyncio.sleep(0.02)
-        listed = await asyncio.to_thread(
-            subprocess.run,
-            codelists("token", "list"),
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
-    lines = listed.stdout.splitlines()
+        listed = await asyncio.to_thread(codelists, "token", "list", env=env)
+    lines = listed.splitlines()
     assert lines[0].split() == ["NAME", "SCOPES", "CREATED", "LAST", "USED", "REVOKED"]
     eve = [line.split() for line in lines[1:] if line.startswith("eve ")]
     assert [row[1] for row in eve] == ["admin", "read"]
     assert all(row[-1].endswith("Z") for row in eve)  # revoked, with the time
     assert eve[0][3] != "-" and eve[1][3] == "-"  # the admin token was used, the other not
-    assert value not in listed.stdout
+    assert value not in listed
     async with seeded.connect() as connection:
         rows = await connection.execute(
             sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.target).where(
