@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from litestar import Controller, HttpMethod, Request, route
+from litestar import Controller, Request, get
 
 from app.api.auth import read_access
 from app.api.dependencies import AnswersDep, CatalogDep
@@ -65,7 +65,7 @@ class ComponentController(Controller):
     tags = ["components"]
     include_in_schema = False
 
-    @route("/codelist-select.js", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @get("/codelist-select.js")
     async def module(self, request: Request[Any, Any, Any], answers: AnswersDep) -> RawResponse:
         """The ES module defining ``<codelist-select>`` (text/javascript, cached, CORS)."""
 
@@ -74,7 +74,7 @@ class ComponentController(Controller):
 
         return await answers.serve(request.scope, build)
 
-    @route("/", http_method=[HttpMethod.GET, HttpMethod.HEAD], guards=[read_access])
+    @get("/", guards=[read_access])
     async def page(
         self, request: Request[Any, Any, Any], answers: AnswersDep, catalog: CatalogDep
     ) -> RawResponse:

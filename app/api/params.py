@@ -11,9 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Request, route
+from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.enums import HttpMethod
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
@@ -88,10 +87,10 @@ async def provide_list_read_at(
 
 
 def read_route(path: str, answer: type[Any], summary: str, **options: Any) -> Callable[[Any], Any]:
-    """A GET and HEAD route whose 200 answer is ``answer``, served with cache headers."""
-    return route(
+    """A GET route whose 200 answer is ``answer``, served with cache headers (HEAD too, by
+    app/http/head.py)."""
+    return get(
         path,
-        http_method=[HttpMethod.GET, HttpMethod.HEAD],
         summary=summary,
         **options,
         responses={

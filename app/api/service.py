@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import route
-from litestar.enums import HttpMethod
+from litestar import get
 from litestar.response import Response
 
 from app.api.dependencies import EngineDep
@@ -14,23 +13,18 @@ from app.store.database import current_revision, head_revision
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-# Monitors often probe with HEAD; litestar answers it only where a route lists it.
-HEALTH_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
-
-
 class Health(msgspec.Struct):
     status: str
     revision: str | None = None
 
 
-@route("/health/live", http_method=HEALTH_METHODS, tags=["service"], summary="The process is up")
+@get("/health/live", tags=["service"], summary="The process is up")
 async def live() -> Response[Health]:
     return Response(Health("live"), headers=NO_STORE)
 
 
-@route(
+@get(
     "/health/ready",
-    http_method=HEALTH_METHODS,
     tags=["service"],
     summary="Database reachable and migrations at head",
 )

@@ -7,8 +7,7 @@ import contextlib
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get, route
-from litestar.enums import HttpMethod
+from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 
@@ -68,9 +67,8 @@ async def changes(
     )
 
 
-@route(
+@get(
     "/v1/export",
-    http_method=[HttpMethod.GET, HttpMethod.HEAD],
     tags=["sync"],
     summary="Every list with every value and its history, and the feed position to go on from",
     guards=[sync_access],
