@@ -128,7 +128,8 @@ def _rename_raw_generics(document: dict[str, Any]) -> None:
 
 
 class CompletedOpenAPIJson(JsonRenderPlugin):
-    """Serves ``/schema/openapi.json``: litestar's document, completed on its first request.
+    """Serves ``/schema/openapi.json``: litestar's document, completed and encoded on its first
+    request, then the same bytes every time.
 
     Litestar builds the document on first request and keeps it; completing it then rather
     than at app creation keeps building the document (a quarter of a second) off every start.
@@ -136,14 +137,14 @@ class CompletedOpenAPIJson(JsonRenderPlugin):
 
     def __init__(self) -> None:
         super().__init__()
-        self._completed = False
+        self._rendered: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The document as JSON bytes; ``openapi_schema`` is litestar's kept dict."""
-        if not self._completed:  # render is synchronous: no other request comes in between
+        if self._rendered is None:  # render is synchronous: no other request comes in between
             complete_openapi(openapi_schema, request.app)
-            self._completed = True
-        return super().render(request, openapi_schema)
+            self._rendered = super().render(request, openapi_schema)
+        return self._rendered
 
 
 def complete_openapi(document: dict[str, Any], app: Litestar) -> None:

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.http.conditional import ASGIHeaders
+
 ALLOWED_METHODS = b"GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = b"Authorization, Content-Type, If-None-Match, If-Modified-Since"
 EXPOSED_HEADERS = b"ETag, Last-Modified, Cache-Control, Content-Encoding"
 PREFLIGHT_MAX_AGE = b"86400"
-ASGIHeaders = list[tuple[bytes, bytes]]
 
 
 class CORSPolicy:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-ASGIApp = Any
-
 
 class HeadAsGet:
     """ASGI middleware: a HEAD request reaches ``app`` as a GET; the answer's body is dropped.
@@ -21,7 +19,7 @@ class HeadAsGet:
     HEAD.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
