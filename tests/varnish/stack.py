@@ -42,6 +42,16 @@ class Stack:
         assert answer.status_code == 200, answer.text
         return {option["code"] for option in answer.json()["options"]}
 
+    def wait_for(self, key: str, code: str, *, within: float) -> None:
+        """Until ``code`` is an option of ``key`` through the cache; fails after ``within``
+        seconds. A publish need only be visible within a second of its
+        answer (api.md "Shared caches and CDNs"), so a test waits for it before it reads on."""
+        since = time.monotonic()
+        while code not in self.codes(key):
+            if time.monotonic() - since > within:
+                raise AssertionError(f"{key}: {code} not there within {within} s")
+            time.sleep(0.01)
+
     def write_changeset(self, key: str, code: str, **fields: Any) -> Path:
         """A change-set file adding (or changing) one value of ``key``."""
         value = {"code": code, "name": f"Test {code}", "valid_from": "2014-01-01"} | fields

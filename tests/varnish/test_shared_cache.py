@@ -48,17 +48,6 @@ def _drop_down_urls(stack: Stack) -> list[str]:
     return urls
 
 
-def _wait_for(stack: Stack, key: str, code: str, present: bool, since: float) -> float:
-    """Seconds from ``since`` until ``code`` is (or is no longer) an option of ``key``
-    through the cache; fails after FRESH_WITHIN."""
-    while True:
-        if (code in stack.codes(key)) == present:
-            return time.monotonic() - since
-        if time.monotonic() - since > FRESH_WITHIN:
-            raise AssertionError(f"{key}: {code} not {'there' if present else 'gone'} in 1 s")
-        time.sleep(0.01)
-
-
 def _stays(stack: Stack, key: str, code: str, seconds: float = 1.5) -> None:
     """Every answer through the cache for ``seconds`` shows ``code``: no process handed the
     cache the previous answer after the purge."""
@@ -98,7 +87,7 @@ def test_a_publish_through_the_api_is_fresh_through_the_cache_within_a_second(
     other = stack.get("/v1/codelists/kontaktgruppe/options")
     assert "API1" not in stack.codes("fravaer")
     stack.publish(stack.write_changeset("fravaer", "API1"))
-    _wait_for(stack, "fravaer", "API1", present=True, since=time.monotonic())
+    stack.wait_for("fravaer", "API1", within=FRESH_WITHIN)
     _stays(stack, "fravaer", "API1")
     # Only the lists that got a new version were purged; the others stay cached.
     again = stack.get("/v1/codelists/kontaktgruppe/options")
@@ -110,7 +99,7 @@ def test_a_publish_by_the_command_line_is_fresh_through_the_cache_within_a_secon
 ) -> None:
     assert "CLI1" not in stack.codes("kontaktgruppe")
     stack.apply(stack.write_changeset("kontaktgruppe", "CLI1"))
-    _wait_for(stack, "kontaktgruppe", "CLI1", present=True, since=time.monotonic())
+    stack.wait_for("kontaktgruppe", "CLI1", within=FRESH_WITHIN)
     _stays(stack, "kontaktgruppe", "CLI1")
 
 
@@ -118,7 +107,7 @@ def test_publishes_in_a_row_through_either_process_are_each_fresh(stack: Stack) 
     for number in range(6):
         code = f"ROW{number}"
         stack.publish(stack.write_changeset("tilmeldekategori", code), service=number % 2)
-        _wait_for(stack, "tilmeldekategori", code, present=True, since=time.monotonic())
+        stack.wait_for("tilmeldekategori", code, within=FRESH_WITHIN)
     _stays(stack, "tilmeldekategori", "ROW4", seconds=0.5)
 
 
