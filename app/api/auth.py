@@ -119,6 +119,13 @@ class Authenticator:
         self._touching.add(task)
         task.add_done_callback(self._touching.discard)
 
+    async def settle(self) -> None:
+        """Wait for the background writes of last use still running (at shutdown, before the
+        engine is disposed: a write cut off mid-query is the fault ``app.workers.stopping``
+        describes)."""
+        if self._touching:
+            await asyncio.wait(set(self._touching))
+
     async def _write_touch(self, token_id: int, now: datetime) -> None:
         try:
             async with self.engine.begin() as db:

@@ -31,9 +31,13 @@ from app.workers.listener import listen_for_publishes
 from app.workers.outage import Outage
 from app.workers.purge import GenerationReporter, PurgeWorker
 from app.workers.scheduler import Scheduler
+from app.workers.stopping import Stopping
 from app.workers.webhooks import MAX_POLL_BACK_OFF, DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger(__name__)
+# A background loop busy this long after the request to stop (a webhook receiver that does
+# not answer, a cache that does not take its purge) is cancelled; its work is retried later.
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Services:
     denials: DeniedAccessLog
     review: ReviewPolicy
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stopping: Stopping = field(default_factory=Stopping)
 
     @classmethod
     def create(
@@ -105,6 +110,7 @@ class Services:
 
     async def start(self) -> None:
         await self.catalog.refresh()
+        stopping = self._stopping
         self._tasks.append(asyncio.create_task(self._poll_for_publishes()))
         policy = DeliveryPolicy(
             retry_seconds=self.settings.webhook_retry_seconds,
@@ -113,29 +119,31 @@ class Services:
             allowed_networks=self.settings.allowed_networks(),
         )
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
-        self._tasks.append(asyncio.create_task(worker.run()))
-        self._tasks.append(asyncio.create_task(self.denials.run()))
+        self._tasks.append(asyncio.create_task(worker.run(stopping)))
+        self._tasks.append(asyncio.create_task(self.denials.run(stopping)))
         scheduler = Scheduler(
             self.engine,
             self.clock,
             self.catalog.refresh,
             poll_seconds=self.settings.scheduler_seconds,
         )
-        self._tasks.append(asyncio.create_task(scheduler.run()))
+        self._tasks.append(asyncio.create_task(scheduler.run(stopping)))
         if self.settings.purge_urls:
             # Every process reports its generation, so purges wait for all of them.
             reporter = GenerationReporter(self.engine, self.catalog, self.answers)
-            self._tasks.append(asyncio.create_task(reporter.run()))
+            self._tasks.append(asyncio.create_task(reporter.run(stopping)))
             purger = PurgeWorker(
                 self.engine,
                 self.catalog,
                 urls=self.settings.purge_urls,
                 retry_seconds=self.settings.purge_retry_seconds,
             )
-            self._tasks.append(asyncio.create_task(purger.run()))
+            self._tasks.append(asyncio.create_task(purger.run(stopping)))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(
-                asyncio.create_task(listen_for_publishes(self.engine.url, self.catalog.refresh))
+                asyncio.create_task(
+                    listen_for_publishes(self.engine.url, self.catalog.refresh, stopping)
+                )
             )
 
     async def stop(self) -> None:
@@ -143,21 +151,32 @@ class Services:
         await self.engine.dispose()
 
     async def stop_background_work(self) -> None:
-        """Stop polling, listening and delivering (the app still answers requests)."""
-        for task in self._tasks:
-            task.cancel()
+        """Stop polling, listening and delivering (the app still answers requests).
+
+        Every loop is asked to stop and ends at its next wait (``app.workers.stopping``);
+        one still busy after ``STOP_GRACE_SECONDS`` is cancelled. Background writes that
+        requests started (a token's last use) are awaited too.
+        """
+        self._stopping.request()
         if self._tasks:
-            _, stuck = await asyncio.wait(self._tasks, timeout=10)
-            for task in stuck:
-                log.error("background task did not stop: %r", task)
+            _, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            if late:
+                _, stuck = await asyncio.wait(late, timeout=10)
+                for task in stuck:
+                    log.error("background task did not stop: %r", task)
         self._tasks.clear()
+        await self.auth.settle()
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""
         outage = Outage("database for publish checks")
         pause = self.settings.poll_seconds
         while True:
-            await asyncio.sleep(pause)
+            await self._stopping.pause(pause)
+            if self._stopping.requested:
+                return
             try:
                 await self.catalog.refresh()
             except Exception as exc:  # noqa: BLE001 - logged once per outage, retried

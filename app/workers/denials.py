@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.clock import Clock
 from app.store import audit
 from app.workers.outage import Outage
+from app.workers.stopping import Stopping
 
 WINDOW_SECONDS = 60.0
 _KINDS_PER_ADDRESS = 20
@@ -131,11 +132,12 @@ class DeniedAccessLog:
         else:
             self._outage.ended()
 
-    async def run(self, every: float = 5.0) -> None:
-        """Write the counts of finished windows every ``every`` seconds, until cancelled."""
+    async def run(self, stopping: Stopping, every: float = 5.0) -> None:
+        """Write the counts of finished windows every ``every`` seconds until ``stopping`` is
+        requested, then those of all windows."""
         try:
-            while True:
-                await asyncio.sleep(every)
+            while not stopping.requested:
+                await stopping.pause(every)
                 await self.flush_expired()
         finally:
             await asyncio.shield(self.flush_expired(everything=True))

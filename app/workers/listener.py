@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 
 from app.store.publish import NOTIFY_CHANNEL
 from app.workers.outage import Outage
+from app.workers.stopping import Stopping
 
 log = logging.getLogger(__name__)
 _KEEPALIVE_SECONDS = 30.0
@@ -36,8 +37,11 @@ def _setter(event: asyncio.Event) -> Callable[..., None]:
     return notified
 
 
-async def listen_for_publishes(url: URL, on_publish: Callable[[], Awaitable[Any]]) -> None:
-    """Call ``on_publish`` after every publish anywhere; reconnect for ever on failures.
+async def listen_for_publishes(
+    url: URL, on_publish: Callable[[], Awaitable[Any]], stopping: Stopping
+) -> None:
+    """Call ``on_publish`` after every publish anywhere until ``stopping`` is requested;
+    reconnect on failures.
 
     A dropped connection (a PostgreSQL restart, a terminated backend) is noticed at once by
     asyncpg's termination callback, not at the next keepalive, and reconnected with back-off
@@ -45,7 +49,7 @@ async def listen_for_publishes(url: URL, on_publish: Callable[[], Awaitable[Any]
     """
     outage = Outage("LISTEN connection for publish notifications")
     delay = _FIRST_RETRY_SECONDS
-    while True:
+    while not stopping.requested:
         connection = None
         try:
             connection = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
@@ -56,10 +60,10 @@ async def listen_for_publishes(url: URL, on_publish: Callable[[], Awaitable[Any]
             delay = _FIRST_RETRY_SECONDS
             await on_publish()  # whatever was published while we were not listening
             while True:
-                try:
-                    async with asyncio.timeout(_KEEPALIVE_SECONDS):  # not wait_for: see webhooks
-                        await wake.wait()
-                except TimeoutError:
+                await stopping.pause(_KEEPALIVE_SECONDS, wake)
+                if stopping.requested:
+                    return
+                if not wake.is_set():
                     await connection.execute("SELECT 1")  # notices a half-open connection
                     continue
                 if connection.is_closed():
@@ -70,7 +74,7 @@ async def listen_for_publishes(url: URL, on_publish: Callable[[], Awaitable[Any]
             raise
         except Exception as exc:  # noqa: BLE001 - any failure: note it, wait, reconnect
             outage.started(exc)
-            await asyncio.sleep(delay)
+            await stopping.pause(delay)
             delay = min(_MAX_RETRY_SECONDS, delay * 2)
         finally:
             if connection is not None:

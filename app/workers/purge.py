@@ -38,6 +38,7 @@ from app.reads.catalog import Catalog
 from app.store import purges
 from app.store.purges import PendingPurges
 from app.workers.outage import Outage
+from app.workers.stopping import Stopping
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,11 @@ class GenerationReporter:
         self.process = str(uuid.uuid4())
         self.outage = Outage("database for reporting this process's publish generation")
 
-    async def run(self) -> None:
+    async def run(self, stopping: Stopping) -> None:
+        """Report after every publish, and every second, until ``stopping`` is requested;
+        then say this process is gone, so purges no longer wait for it."""
         try:
-            while True:
+            while not stopping.requested:
                 published = self.catalog.next_publish()
                 try:
                     await self.report()
@@ -98,9 +101,7 @@ class GenerationReporter:
                     self.outage.started(exc)
                 else:
                     self.outage.ended()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(HEARTBEAT_SECONDS):
-                        await published.wait()
+                await stopping.pause(HEARTBEAT_SECONDS, published)
         finally:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2), self.engine.begin() as connection:
@@ -138,13 +139,15 @@ class PurgeWorker:
         self.outage = Outage("database for purging shared caches")
         self.unreachable = {url: Outage(f"shared cache {url}") for url in self.urls}
 
-    async def run(self) -> None:
+    async def run(self, stopping: Stopping) -> None:
+        """Send purges as publishes need them until ``stopping`` is requested; what is not
+        sent by then stays in the outbox for the other processes, or the next start."""
         if not self.urls:
             return
         async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
             pruned_at = 0.0
             cursors_made = False
-            while True:
+            while not stopping.requested:
                 published = self.catalog.next_publish()
                 pause = _IDLE_SECONDS
                 try:
@@ -164,9 +167,7 @@ class PurgeWorker:
                     self.outage.ended()
                 except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
                     self.outage.started(exc)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(pause):
-                        await published.wait()
+                await stopping.pause(pause, published)
 
     async def _seconds_until_due(self) -> float:
         async with self.engine.connect() as connection:

@@ -20,6 +20,7 @@ from app.domain.clock import Clock
 from app.store import changesets
 from app.store.review import publish_due
 from app.workers.outage import Outage
+from app.workers.stopping import Stopping
 
 _MIN_SLEEP = 0.05
 
@@ -40,12 +41,12 @@ class Scheduler:
         self.on_published = on_published
         self.poll_seconds = poll_seconds
 
-    async def run(self) -> None:
-        """Run until cancelled; a database outage is logged once when it starts and once when
-        it ends (``Outage``), and retried with back-off up to 30 s."""
+    async def run(self, stopping: Stopping) -> None:
+        """Run until ``stopping`` is requested; a database outage is logged once when it
+        starts and once when it ends (``Outage``), and retried with back-off up to 30 s."""
         outage = Outage("database for scheduled publication")
         failures = 0
-        while True:
+        while not stopping.requested:
             try:
                 await self.run_once()
                 delay = await self._until_next()
@@ -57,7 +58,7 @@ class Scheduler:
                 outage.started(exc)
                 failures += 1
                 delay = min(30.0, self.poll_seconds * 2.0**failures)
-            await asyncio.sleep(delay)
+            await stopping.pause(delay)
 
     async def run_once(self) -> int:
         """Publish (or fail) what is due now; the number of change sets handled."""

@@ -8,8 +8,6 @@ attempted, so receivers get changes in ``seq`` order, at least once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -27,6 +25,7 @@ from app.store.secrets import SecretBox
 from app.store.subscriptions import Claimed
 from app.workers.destinations import Resolver, destination_problem, resolve
 from app.workers.outage import Outage
+from app.workers.stopping import Stopping
 
 log = logging.getLogger(__name__)
 
@@ -89,32 +88,31 @@ class DeliveryWorker:
             )
         return self._http
 
-    async def run(self) -> None:
+    async def run(self, stopping: Stopping) -> None:
+        """Deliver until ``stopping`` is requested; a database outage is logged once when it
+        starts and once when it ends, and retried with back-off."""
         outage = Outage("database for webhook delivery")
         failures = 0
         try:
-            while True:
+            while not stopping.requested:
                 published = self.catalog.next_publish()
                 try:
-                    pause = await self.deliver_due()
+                    pause = await self.deliver_due(stopping)
                     outage.ended()
                     failures = 0
                 except Exception as exc:  # noqa: BLE001 - logged once per outage, retried
                     outage.started(exc)
                     failures += 1
                     pause = min(MAX_POLL_BACK_OFF, self.policy.poll_seconds * 2.0**failures)
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
-                # cancellation that arrives as the event is set, and the worker never stops.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(pause):
-                        await published.wait()
+                await stopping.pause(pause, published)
         finally:
             if self._http is not None:
                 await self._http.aclose()
                 self._http = None
 
-    async def deliver_due(self) -> float:
-        """Send every due batch; the seconds until the next one may be due.
+    async def deliver_due(self, stopping: Stopping) -> float:
+        """Send every due batch (until ``stopping`` is requested); the seconds until the
+        next one may be due.
 
         Without an active subscription the outbox is not even looked at.
         """
@@ -122,7 +120,7 @@ class DeliveryWorker:
             if not await subscriptions.any_active(connection):
                 return self.policy.poll_seconds
         client = self.http()
-        while await self.deliver_one(client):
+        while not stopping.requested and await self.deliver_one(client):
             pass
         return await self._seconds_until_due()
 
