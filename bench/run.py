@@ -2,6 +2,7 @@
 national scale": warm reads against a control, then the scale figures, in one run.
 
     python -m bench.run          # or: make bench      (BENCH_QUICK=1: make bench-quick)
+    python -m bench.run tokens   # only the named parts: warm, tokens, scale, postgres
 
 Every figure is measured in this run; ratios compare the service with the control measured
 minutes apart on the same machine, never with a stored number. Nothing here asserts a target:
@@ -198,7 +199,7 @@ def _warm(config: Config, report: Report, work: Path) -> None:
             control.stop()
 
 
-def token_reads(config: Config, report: Report, work: Path) -> None:
+def _token_reads(config: Config, report: Report, work: Path) -> None:
     """Token-protected warm reads against public ones (bench/tokens.py), on the warm store."""
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{work / 'warm.db'}"}
     if not (work / "warm.db").exists():
@@ -366,7 +367,13 @@ def _postgres(config: Config, report: Report) -> None:
             postgres.drop_database(url)
 
 
+PARTS = ("warm", "tokens", "scale", "postgres")
+
+
 def main() -> None:
+    chosen = set(sys.argv[1:]) or set(PARTS)
+    if unknown := chosen - set(PARTS):
+        raise SystemExit(f"unknown parts {sorted(unknown)}; the parts: {', '.join(PARTS)}")
     config = Config.from_env()
     wrk.require_wrk()
     directory = RESULTS / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -378,15 +385,20 @@ def main() -> None:
     )
     work = Path(tempfile.mkdtemp(prefix="codelists-bench-"))
     try:
-        with report.section("warm reads"):
-            _warm(config, report, work)
-        with report.section("token-protected reads"):
-            token_reads(config, report, work)
-        report.add("", "scale")
-        with report.section("scale (SQLite)"):
-            _scale_sqlite(config, report, work)
-        with report.section("PostgreSQL"):
-            _postgres(config, report)
+        if "warm" in chosen:
+            with report.section("warm reads"):
+                _warm(config, report, work)
+        if "tokens" in chosen:
+            with report.section("token-protected reads"):
+                _token_reads(config, report, work)
+        if chosen & {"scale", "postgres"}:
+            report.add("", "scale")
+        if "scale" in chosen:
+            with report.section("scale (SQLite)"):
+                _scale_sqlite(config, report, work)
+        if "postgres" in chosen:
+            with report.section("PostgreSQL"):
+                _postgres(config, report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     minutes, seconds = divmod(time.monotonic() - report.started, 60)

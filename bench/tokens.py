@@ -241,30 +241,3 @@ def in_process(
         f"rounds of {requests:,}): public {public * 1e6:.1f} us, token {protected * 1e6:.1f} us "
         f"per read; ratio {public / protected:.2f} (token/public throughput)"
     )
-
-
-def main() -> None:
-    """Only this comparison: ``python -m bench.tokens`` (settings as for bench.run)."""
-    import shutil
-    import sys
-    import tempfile
-    from datetime import datetime
-
-    from bench import run
-
-    config = run.Config.from_env()
-    wrk.require_wrk()
-    directory = run.RESULTS / datetime.now().strftime("tokens-%Y%m%d-%H%M%S")
-    directory.mkdir(parents=True)
-    report = run.Report(directory)
-    work = Path(tempfile.mkdtemp(prefix="codelists-bench-"))
-    try:
-        with report.section("token-protected reads"):
-            run.token_reads(config, report, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    sys.stdout.write(report.finish())
-
-
-if __name__ == "__main__":
-    main()
