@@ -24,6 +24,7 @@ WORKDIR /app
 COPY --from=build --chown=codelists /app /app
 ENV PATH=/app/.venv/bin:$PATH \
     DATABASE_URL=sqlite+aiosqlite:////data/codelists.db \
+    CODELISTS_SECRET_KEY_FILE=/data/codelists.key \
     PYTHONUNBUFFERED=1
 USER codelists
 EXPOSE 8000

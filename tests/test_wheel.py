@@ -37,7 +37,15 @@ def test_installed_wheel_migrates_seeds_and_serves(tmp_path: Path) -> None:
     # PyICU is already built), then the wheel itself, then a check that the wheel's own
     # requirements are met by what is there.
     subprocess.run(
-        [*_uv(), "sync", "--quiet", "--frozen", "--no-dev", "--no-install-project"],
+        [
+            *_uv(),
+            "sync",
+            "--quiet",
+            "--frozen",
+            "--no-dev",
+            "--no-install-project",
+            "--compile-bytecode",
+        ],
         cwd=ROOT,
         env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)},
         check=True,
@@ -45,7 +53,9 @@ def test_installed_wheel_migrates_seeds_and_serves(tmp_path: Path) -> None:
     )
     python = ["--python", str(venv / "bin" / "python")]
     subprocess.run(
-        [*_uv(), "pip", "install", "--quiet", "--no-deps", *python, wheel], check=True, timeout=300
+        [*_uv(), "pip", "install", "--quiet", "--no-deps", "--compile-bytecode", *python, wheel],
+        check=True,
+        timeout=300,
     )
     subprocess.run([*_uv(), "pip", "check", "--quiet", *python], check=True, timeout=120)
     command = str(venv / "bin" / "codelists")
