@@ -13,7 +13,7 @@ import secrets
 import time
 from pathlib import Path
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ def _key_material(key: str | None, key_file: str) -> bytes:
     raise RuntimeError(f"the key file {path} is empty")
 
 
+class SecretUnreadable(Exception):
+    """A sealed secret that this key cannot open: it was sealed with another key (the
+    ``CODELISTS_SECRET_KEY`` or the key file changed, or replicas do not share one)."""
+
+
 class SecretBox:
     """Encrypts and decrypts webhook secrets."""
 
@@ -64,7 +69,12 @@ class SecretBox:
         return self._cipher().encrypt(secret.encode()).decode()
 
     def open(self, sealed: str) -> str:
-        return self._cipher().decrypt(sealed.encode()).decode()
+        """The secret sealed in ``sealed``; raises SecretUnreadable when this key did not
+        seal it."""
+        try:
+            return self._cipher().decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            raise SecretUnreadable from None
 
 
 def new_secret() -> str:

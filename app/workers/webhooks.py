@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.destinations import Network
 from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
-from app.store.secrets import SecretBox
+from app.store.secrets import SecretBox, SecretUnreadable
 from app.store.subscriptions import Claimed
 from app.workers.destinations import Resolver, destination_problem, resolve
 from app.workers.outage import Outage
@@ -33,6 +33,7 @@ MAX_DELAY_SECONDS = 600.0  # a receiver back after an outage waits at most this 
 MAX_POLL_BACK_OFF = 30.0  # while the database is down, look again at most this often
 SIGNATURE_HEADER = "X-Codelists-Signature"
 UNREACHABLE = "no answer from the receiver"  # refused, reset or timed out: all the same
+KEY_MISMATCH = "not sent: the subscription's secret cannot be decrypted with this key"
 DELIVERY_HEADER = "X-Codelists-Delivery"
 
 
@@ -165,7 +166,16 @@ class DeliveryWorker:
         if problem := await destination_problem(url, self.policy.allowed_networks, self.resolver):
             return f"not sent: the URL {problem}"
         body = msgspec.json.encode(ChangesPayload(batch))
-        secret = self.secrets.open(claimed.subscription.secret_encrypted)
+        try:
+            secret = self.secrets.open(claimed.subscription.secret_encrypted)
+        except SecretUnreadable:
+            # Retried with back-off like any failure: it is sent once the right key is back.
+            log.error(
+                "webhook subscription %s: its secret cannot be decrypted with this key; was "
+                "CODELISTS_SECRET_KEY (or its key file) changed?",
+                claimed.subscription.id,
+            )
+            return KEY_MISMATCH
         headers = {
             "Content-Type": "application/json",
             DELIVERY_HEADER: claimed.delivery.id,

@@ -21,8 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.destinations import parse_networks
 from app.store import tokens
 from app.store.database import create_engine
+from app.store.secrets import SecretBox
 from app.store.tables import subscription
-from app.workers.webhooks import MAX_DELAY_SECONDS, DeliveryPolicy, DeliveryWorker, retry_delay
+from app.workers.webhooks import (
+    KEY_MISMATCH,
+    MAX_DELAY_SECONDS,
+    DeliveryPolicy,
+    DeliveryWorker,
+    retry_delay,
+)
 from tests.conftest import AppClient, FixedClock, app_client
 from tests.servers import free_port
 
@@ -327,3 +334,35 @@ async def test_delivery_errors_do_not_tell_closed_ports_from_silent_ones(
             break
         await asyncio.sleep(0.05)
     assert log["deliveries"][0]["last_error"] == "no answer from the receiver"
+
+
+async def test_a_secret_sealed_with_another_key_is_a_recorded_failure_retried_later(
+    admin: AppClient, receiver: Receiver
+) -> None:
+    """The key changed since the subscription was made: the attempt is logged as failed, with
+    its reason, and retried with back-off; with the right key again it is sent."""
+    receiver.failures = 0
+    created = (await admin.post("/v1/admin/subscriptions", json={"url": receiver.url})).json()
+    await admin.services.stop_background_work()  # only the workers below deliver
+    await admin.publish("p-key", rename("p", "1", "Navn"))
+    policy = DeliveryPolicy(retry_seconds=0.01, allowed_networks=LOOPBACK)
+    services = admin.services
+    other_key = DeliveryWorker(
+        services.engine, services.catalog, SecretBox("another key", "unused"), policy
+    )
+    async with httpx.AsyncClient(timeout=5) as http:
+        assert await other_key.deliver_one(http)
+        path = f"/v1/admin/subscriptions/{created['id']}/deliveries"
+        (failed,) = (await admin.get(path)).json()["deliveries"]
+        assert (failed["status"], failed["attempts"]) == ("pending", 1)
+        assert failed["last_error"] == KEY_MISMATCH
+        assert receiver.requests == []
+
+        right_key = DeliveryWorker(services.engine, services.catalog, services.secrets, policy)
+        for _ in range(200):  # until its back-off has passed
+            if await right_key.deliver_one(http):
+                break
+            await asyncio.sleep(0.01)
+    (delivered_once,) = (await admin.get(path)).json()["deliveries"]
+    assert (delivered_once["status"], delivered_once["attempts"]) == ("delivered", 2)
+    assert len(receiver.accepted()) == 1
