@@ -184,6 +184,9 @@ MISTAKES: dict[str, tuple[list[str], str | None, str]] = {
     "apply-file-missing": (["changeset", "apply", "/no/such.yaml"], None, "does not exist"),
     "apply-file-argument-missing": (["changeset", "apply"], None, "Missing argument 'FILE'"),
     "export-not-migrated": (["export"], "EMPTY", "run `codelists migrate` first"),
+    "export-database-missing": (["export"], None, "does not exist; run `codelists migrate` first"),
+    "plan-database-missing": (["changeset", "plan", SEED_FILE], None, "does not exist"),
+    "export-bad-time-zone": (["export"], "TZ=Mars/Base", "invalid setting CODELISTS_TIMEZONE"),
     "mirror-bad-source-url": (
         ["mirror", "--source", "nonsense", "--into", "copy.db", "--once"],
         None,
@@ -208,6 +211,9 @@ def _codelists(args: list[str], database_url: str | None, cwd: Path) -> Complete
     if database_url == "EMPTY":  # a database file that exists but was never migrated
         (cwd / "empty.db").touch()
         environment["DATABASE_URL"] = f"sqlite+aiosqlite:///{cwd / 'empty.db'}"
+    if database_url == "TZ=Mars/Base":
+        environment["DATABASE_URL"] = f"sqlite+aiosqlite:///{cwd / 'ok.db'}"
+        environment["CODELISTS_TIMEZONE"] = "Mars/Base"
     command = [str(Path(sys.executable).with_name("codelists")), *args]
     return subprocess.run(
         command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=180
@@ -241,3 +247,10 @@ def test_a_mistake_is_one_line_on_stderr(
     assert len(lines) == 1, result.stderr
     assert MISTAKES[case][2] in lines[0]
     assert result.stdout == ""
+
+
+def test_a_command_that_does_not_migrate_leaves_no_database_behind(tmp_path: Path) -> None:
+    result = _codelists(["export"], None, tmp_path)
+    assert result.returncode == 1
+    assert "does not exist; run `codelists migrate` first" in result.stderr
+    assert list(tmp_path.iterdir()) == []

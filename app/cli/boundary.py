@@ -61,11 +61,12 @@ def settings() -> Settings:
 _CREDENTIALS = re.compile(r"(://[^/:@]*):[^/@]*@")
 
 
-def _database_url(settings: Settings) -> URL:
+def _database_url(settings: Settings, *, migrates: bool) -> URL:
     """DATABASE_URL parsed, or a one-line mistake naming what is expected.
 
     A SQLite file whose folder does not exist is named as such here: SQLite itself would only
-    say "unable to open database file".
+    say "unable to open database file". A command that does not migrate (``migrates``) refuses
+    a SQLite file that does not exist, rather than leave an empty one behind.
     """
     try:
         url = make_url(settings.database_url)
@@ -78,6 +79,10 @@ def _database_url(settings: Settings) -> URL:
         folder = Path(url.database).parent
         if not folder.is_dir():
             raise CommandFailed(f"DATABASE_URL: the folder {folder} does not exist")
+        if not migrates and not Path(url.database).exists():
+            raise CommandFailed(
+                f"the database {url.database} does not exist; run `codelists migrate` first"
+            )
     return url
 
 
@@ -103,15 +108,16 @@ def _at_head(database_url: str) -> bool:
         return True
 
 
-def run(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
-    """Run ``work`` with an engine on DATABASE_URL, disposing of it afterwards.
+def run(work: Callable[[AsyncEngine, Settings], Awaitable[T]], *, migrates: bool = False) -> T:
+    """Run ``work`` with an engine on DATABASE_URL, disposing of it afterwards; ``migrates``:
+    ``work`` migrates the database first (so it may create a SQLite file).
 
     The database boundary of every command: a URL that names no usable driver, a database
     that cannot be reached, opened or migrated is a :class:`CommandFailed` naming the
     database (password hidden) and the reason, never a traceback.
     """
     settings_ = settings()
-    url = _database_url(settings_)
+    url = _database_url(settings_, migrates=migrates)
     shown = url.render_as_string(hide_password=True)
     try:
         engine = create_engine(settings_.database_url)

@@ -66,7 +66,7 @@ def main() -> None:
 @main.command(name="migrate")
 def migrate_command() -> None:
     """Run `alembic upgrade head` on DATABASE_URL."""
-    _run(lambda engine, _: migrate(engine))
+    _run(lambda engine, _: migrate(engine), migrates=True)
     click.echo("migrated to head")
 
 
@@ -117,7 +117,7 @@ def seed(directory: Path | None) -> None:
             except ChangeSetConflict as exc:
                 raise CommandFailed(f"{path.name}: {exc}") from None
 
-    _run(work)
+    _run(work, migrates=True)
 
 
 @main.group()
@@ -188,7 +188,7 @@ def token_create(scopes: tuple[str, ...], name: str) -> None:
             )
             return value
 
-    value = _run(work)
+    value = _run(work, migrates=True)
     click.echo(f"token for {name} with scopes {', '.join(sorted(set(scopes)))}:")
     click.echo(value)
 
@@ -215,7 +215,7 @@ def token_list() -> None:
             _when(info.last_used_at),
             _when(info.revoked_at),
         )
-        for info in _run(work)
+        for info in _run(work, migrates=True)
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
@@ -244,7 +244,7 @@ def token_revoke(name: str) -> None:
                 )
             return revoked, total
 
-    revoked, total = _run(work)
+    revoked, total = _run(work, migrates=True)
     if total == 0:
         raise CommandFailed(f"there is no token named {name!r}")
     if revoked == 0:
@@ -282,7 +282,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = _settings()
     check_address(host, port)
-    _run(lambda engine, _: migrate(engine))
+    _run(lambda engine, _: migrate(engine), migrates=True)
     click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
     server: Any = Granian(
         "app.server.app:serve_app",

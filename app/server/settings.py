@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -97,8 +98,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         except msgspec.ValidationError as exc:
             variable = _variable_for(str(exc))
             raise SettingsError(f"invalid setting {variable}: {exc}") from None
-        settings.zone()  # fail at start-up, not on the first request
+        # Fail at start-up, not on the first request or the first publish.
+        settings.zone()
         settings.allowed_networks()
+        _check_urls("CODELISTS_PURGE_URLS", settings.purge_urls, origins=False)
+        _check_urls("CODELISTS_CORS_ORIGINS", settings.cors_origins, origins=True)
         return settings
 
     def allowed_networks(self) -> tuple[Network, ...]:
@@ -114,7 +118,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         try:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"unknown time zone {self.timezone!r}") from None
+            raise SettingsError(
+                f"invalid setting CODELISTS_TIMEZONE: unknown time zone {self.timezone!r}"
+            ) from None
+
+
+def _check_urls(variable: str, urls: tuple[str, ...], *, origins: bool) -> None:
+    """Each of ``urls`` is an http(s) URL with a host (an origin, RFC 6454 section 6.1: no
+    path, query or fragment, when ``origins``; ``*`` also stands for any origin there).
+    Raises SettingsError naming ``variable``."""
+    for url in urls:
+        if origins and url == "*":
+            continue
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise SettingsError(f"invalid setting {variable}: {url!r}: {exc}") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError(
+                f"invalid setting {variable}: {url!r} is not an http(s) URL with a host"
+            )
+        if origins and (parts.path.strip("/") or parts.query or parts.fragment):
+            raise SettingsError(
+                f"invalid setting {variable}: {url!r} is not an origin "
+                "(scheme://host[:port], nothing after it)"
+            )
 
 
 def _variable_for(message: str) -> str:
