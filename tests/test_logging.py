@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from app.server.logs import redact
+from tests.conftest import PostgresCopies, _postgres_url
 from tests.servers import SEED, codelists, free_port, running_service
 
 DOCUMENT = {
@@ -60,7 +62,8 @@ def test_requests_are_logged_and_secrets_never_are(tmp_path: Path) -> None:
     output = service.output()
     for value in (token, wrong_token, basic, secret):
         assert value not in output
-    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in output.splitlines()]  # granian's lines too
+    assert {"codelists.serve", "_granian"} <= {line["logger"] for line in lines}
     access = [line for line in lines if line["logger"] == "codelists.access"]
     options = [line for line in access if line["path"] == "/v1/codelists/fravaer/options"]
     assert len(options) == 2  # the fast path's answer is logged too
@@ -78,6 +81,26 @@ def test_requests_are_logged_and_secrets_never_are(tmp_path: Path) -> None:
         401,
         401,
     ]
+
+
+def test_the_database_password_never_reaches_a_log_line(
+    postgres_copies: PostgresCopies, tmp_path: Path
+) -> None:
+    name = postgres_copies.take()
+    url = make_url(_postgres_url(name))
+    if url.password is None:  # trust authentication takes any password
+        url = url.set(password="not-the-password-4711")
+    password = str(url.password)
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
+    try:
+        with running_service(env, tmp_path / "serve.log") as service:
+            assert httpx.get(f"{service.url}/v1/codelists", timeout=10).status_code == 200
+    finally:
+        postgres_copies.drop(name)
+    output = service.output()
+    assert password not in output
+    (serving,) = [json.loads(line) for line in output.splitlines() if "serving" in line]
+    assert "***" in serving["message"]
 
 
 def test_redact_hides_tokens_authorization_values_and_secrets() -> None:

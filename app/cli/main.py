@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 import msgspec
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cli.boundary import CommandFailed, Commands, check_address, check_source
@@ -19,6 +20,7 @@ from app.cli.render import render_plan
 from app.domain.clock import Clock
 from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
+from app.server.logs import configure_logging
 from app.server.settings import Settings
 from app.store import audit, tokens
 from app.store.database import bundled_folder, migrate
@@ -26,6 +28,8 @@ from app.store.export import CSV_DIALECTS, csv_bytes
 from app.store.export import export as read_export
 from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
 from app.store.tokens import SCOPES
+
+log = logging.getLogger("codelists.serve")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -277,20 +281,24 @@ def export_command(fmt: str, dialect: str | None) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int) -> None:
     """Migrate, then serve with granian (the production server)."""
-    from granian import Granian
     from granian.constants import Interfaces
+
+    from app.cli.serving import LOGGING, Server
 
     settings = _settings()
     check_address(host, port)
     _run(lambda engine, _: migrate(engine), migrates=True)
-    click.echo(f"serving {settings.database_url} on http://{host}:{port} ({workers} worker(s))")
-    server: Any = Granian(
+    configure_logging(settings.log_level)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    log.info("serving %s on http://%s:%d (%d worker(s))", shown, host, port, workers)
+    server = Server(
         "app.server.app:serve_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
         workers=workers,
         factory=True,
+        log_dictconfig=LOGGING,
     )
     server.serve()
 
