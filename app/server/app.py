@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.routes import HTTPRoute
 
 from app.api.admin import ChangeSetController
 from app.api.bodies import refuse_deep_bodies
@@ -23,6 +24,7 @@ from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
 from app.api.subscriptions import SubscriptionController
 from app.api.sync import changes, export_all
+from app.http.allow import AllowMiddleware, RouteMethods
 from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.http.head import HeadAsGet
@@ -95,7 +97,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """
     services = services or Services.create(settings or Settings.from_env())
     cors = CORSPolicy(services.settings.cors_origins)
-    app: Any = CORSMiddleware(HeadAsGet(create_litestar(services)), cors)
+    litestar = create_litestar(services)
+    methods = RouteMethods(
+        (route.path, route.methods) for route in litestar.routes if isinstance(route, HTTPRoute)
+    )
+    app: Any = CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors)
     # In front of the framework: a cached answer gets the CORS headers from the same policy,
     # and, when reads need a token, is served only to a token the route's guard would admit.
     authorise = None if services.settings.public_read else services.auth.allows

@@ -22,16 +22,22 @@ PATH_VALUES = {
 SAME_AS_GET = ("content-type", "etag", "cache-control", "access-control-allow-origin")
 
 
-def _get_paths(admin: AppClient) -> list[str]:
-    """One concrete path for each route of the app that answers GET."""
+def route_paths(admin: AppClient) -> list[tuple[str, frozenset[str]]]:
+    """One concrete path for each HTTP route of the app, with the methods its route takes."""
     routes = create_litestar(admin.services).routes
     paths = []
     for route in routes:
-        if "GET" not in getattr(route, "methods", ()):
+        methods = getattr(route, "methods", None)
+        if methods is None:
             continue
         path = re.sub(r"\{(\w+):\w+\}", lambda m: PATH_VALUES[m.group(1)], route.path)
-        paths.append(path)
+        paths.append((path, frozenset(methods)))
     return paths
+
+
+def _get_paths(admin: AppClient) -> list[str]:
+    """One concrete path for each route of the app that answers GET."""
+    return [path for path, methods in route_paths(admin) if "GET" in methods]
 
 
 async def test_every_get_route_answers_head_like_get_without_content(admin: AppClient) -> None:
