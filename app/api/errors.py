@@ -83,8 +83,15 @@ def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
     return problem(status, detail or HTTPStatus(status).description, headers=exc.headers)
 
 
-# Query parameters whose names are Python keywords are declared under another name.
-_QUERY_NAMES = {"from_version": "from", "to_version": "to"}
+# Query parameters declared under another name than the one on the wire (a Python keyword, a
+# builtin): litestar's errors name the declared one. tests/api/test_errors_paths.py checks
+# that every such parameter of every route is here.
+QUERY_NAMES = {
+    "from_version": "from",
+    "to_version": "to",
+    "list_key": "list",
+    "publish_now": "publish",
+}
 _MISSING = re.compile(r"Missing required \w+ parameter '(?P<name>[^']+)'")
 
 
@@ -94,13 +101,17 @@ def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, Mapping):
             name = str(item.get("key", ""))
+            message = str(item.get("message", ""))
             if item.get("source") == "body" and name == "data":
                 name = ""  # the body as a whole: its fields are the paths
-            errors.append(field_error(_QUERY_NAMES.get(name, name), str(item.get("message", ""))))
+                if message == "'data'":  # litestar's KeyError when there is no body at all
+                    message = "a request body is required"
+            errors.append(field_error(QUERY_NAMES.get(name, name), message))
     missing = _MISSING.search(str(exc.detail))
     if not errors and missing:
         errors.append(FieldError(missing["name"], "this parameter is required"))
-    summary = "; ".join(f"{e.path}: {e.message}" for e in errors) or str(exc.detail)
+    summary = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors)
+    summary = summary or str(exc.detail)
     return problem(400, f"Invalid request: {summary}", title="Invalid request", errors=errors)
 
 
