@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -194,9 +195,14 @@ class ChangeSetController(Controller):
         )
         if publish_now:
             await catalog.refresh()
+        if not outcome.created:
+            return Response(ChangeSetOut.of(outcome.record), status_code=HTTP_200_OK)
+        # RFC 9110 section 15.3.2: a 201 names the resource it created.
+        location = f"{self.path}/{quote(outcome.record.id, safe='')}"
         return Response(
             ChangeSetOut.of(outcome.record),
-            status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK,
+            status_code=HTTP_201_CREATED,
+            headers={"Location": location},
         )
 
     @get(

@@ -123,7 +123,7 @@ class SubscriptionController(Controller):
         secrets: SecretsDep,
         webhook_networks: NetworksDep,
         data: JSONBody[NewSubscription],
-    ) -> CreatedSubscription:
+    ) -> Response[CreatedSubscription]:
         await _check(data, set(catalog.latest), webhook_networks)
         secret = new_secret()
         async with engine.begin() as connection:
@@ -142,7 +142,12 @@ class SubscriptionController(Controller):
                 now=clock.now(),
                 detail={"url": _without_query(record.url), "lists": record.lists},
             )
-        return CreatedSubscription(id=record.id, url=record.url, secret=secret, lists=record.lists)
+        # RFC 9110 section 15.3.2: a 201 names the resource it created (DELETE ends it).
+        return Response(
+            CreatedSubscription(id=record.id, url=record.url, secret=secret, lists=record.lists),
+            status_code=HTTP_201_CREATED,
+            headers={"Location": f"{self.path}/{record.id}"},
+        )
 
     @get("/", summary="Active subscriptions (without their secrets)")
     async def index(self, engine: EngineDep) -> SubscriptionsOut:

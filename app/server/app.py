@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.routes import HTTPRoute
@@ -54,13 +55,21 @@ def create_litestar(services: Services) -> Litestar:
         route_handlers=[
             CodeListController,
             validate_many,
-            ChangeSetController,
-            ReviewController,
-            whoami,
-            audit_log,
+            # Administration answers (tokens' names, a webhook secret once) are never stored by
+            # a cache, a browser's included (RFC 9111 section 5.2.2.5).
+            Router(
+                "/",
+                route_handlers=[
+                    ChangeSetController,
+                    ReviewController,
+                    whoami,
+                    audit_log,
+                    SubscriptionController,
+                ],
+                cache_control=CacheControlHeader(no_store=True),
+            ),
             changes,
             export_all,
-            SubscriptionController,
             live,
             ready,
             docs,

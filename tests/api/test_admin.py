@@ -303,3 +303,36 @@ async def test_fhir_ids_of_keys_outside_the_fhir_alphabet(admin: AppClient) -> N
     assert ids[1:] == ["a-b", "k" * 64]
     assert [r["url"] for r in resources] == [f"urn:codelists:{key}" for key in keys]
     assert [r["name"] for r in resources] == ["AB", "AB", "K" + "k" * 63]
+
+
+async def test_a_201_names_what_it_created_and_a_repeat_names_nothing(admin: AppClient) -> None:
+    created = await admin.post("/v1/admin/changesets", json=rename("2026-1.r1"))
+    assert created.status_code == 201
+    location = created.headers["location"]
+    assert location == "/v1/admin/changesets/2026-1.r1"
+    assert (await admin.get(location)).json()["id"] == "2026-1.r1"
+    again = await admin.post("/v1/admin/changesets", json=rename("2026-1.r1"))
+    assert again.status_code == 200 and "location" not in again.headers
+
+    # A public address as a literal: accepted without a name to resolve.
+    hook = "https://93.184.215.14/hook"
+    subscribed = await admin.post("/v1/admin/subscriptions", json={"url": hook})
+    assert subscribed.status_code == 201
+    location = subscribed.headers["location"]
+    assert location == f"/v1/admin/subscriptions/{subscribed.json()['id']}"
+    assert (await admin.delete(location)).status_code == 204
+
+
+async def test_no_administration_answer_may_be_stored_by_a_cache(admin: AppClient) -> None:
+    answers = [
+        await admin.get("/v1/admin/whoami"),
+        await admin.get("/v1/admin/audit"),
+        await admin.get("/v1/admin/changesets"),
+        await admin.get("/v1/admin/changesets/2025-4-kontanthjaelpsreform"),
+        await admin.get("/v1/admin/subscriptions"),
+        await admin.post("/v1/admin/changesets", json=rename("no-store")),
+        await admin.post("/v1/admin/subscriptions", json={"url": "https://93.184.215.14/hook"}),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201), answer.text
+        assert answer.headers["cache-control"] == "no-store", answer.request.url
