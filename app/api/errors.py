@@ -20,7 +20,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.domain.errors import (
     BadInput,
@@ -146,6 +146,20 @@ def _unavailable(exc: Exception) -> ProblemDetailsException:
     )
 
 
+# SQLSTATEs of a database that is not there to answer, not of a wrong query (PostgreSQL,
+# appendix A): class 08 connection exception, 53 insufficient resources, 57 operator
+# intervention (a shutdown), and 3D000, the database does not exist (dropped or not yet made).
+_UNAVAILABLE_STATES = ("08", "53", "57", "3D000")
+
+
+def _database_error(exc: DBAPIError) -> ProblemDetailsException:
+    """503 with Retry-After when the database cannot answer, else an unexpected 500."""
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    if exc.connection_invalidated or (state and state.startswith(_UNAVAILABLE_STATES)):
+        return _unavailable(exc)
+    return _unexpected(exc)
+
+
 def _too_deep(_: Exception) -> ProblemDetailsException:
     # A backstop: bodies are measured before decoding (app/api/bodies.py), but whatever still
     # recurses too deeply was given input nested too deeply, not a server fault.
@@ -166,6 +180,7 @@ _CONVERSIONS: dict[type[Any], Callable[[Any], ProblemDetailsException]] = {
     Unavailable: _unavailable,
     # A connection that cannot be made or was lost, not a wrong query: the client may retry.
     OperationalError: _unavailable,
+    DBAPIError: _database_error,
     ConnectionError: _unavailable,
     RecursionError: _too_deep,
     Exception: _unexpected,

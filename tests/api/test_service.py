@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -13,7 +14,14 @@ from app.server.app import create_app
 from app.server.settings import Settings
 from app.server.wiring import Services
 from app.store.database import create_engine
-from tests.conftest import AppClient, FixedClock, app_client
+from tests.conftest import (
+    AppClient,
+    FixedClock,
+    PostgresCopies,
+    _admin,
+    _postgres_url,
+    app_client,
+)
 
 
 async def test_live_and_ready(client: AppClient) -> None:
@@ -155,3 +163,20 @@ async def test_an_unreachable_database_is_503_not_500(clock: FixedClock) -> None
             assert response.headers["retry-after"] == "5"
             assert (await client.get("/health/ready")).status_code == 503
         await services.engine.dispose()
+
+
+async def test_a_database_dropped_under_a_running_service_is_503_not_500(
+    postgres_seeded_copies: PostgresCopies, clock: FixedClock
+) -> None:
+    name = await asyncio.to_thread(postgres_seeded_copies.take)
+    engine = create_engine(_postgres_url(name))
+    try:
+        async with app_client(engine, clock) as client:
+            assert (await client.get("/v1/codelists")).status_code == 200
+            await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            for path in ("/v1/codelists/nosuchlist", "/v1/changes"):
+                answer = await client.get(path)
+                assert answer.status_code == 503, (path, answer.text)
+                assert answer.headers["retry-after"] == "5"
+    finally:
+        postgres_seeded_copies.drop(name)
