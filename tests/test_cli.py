@@ -98,6 +98,23 @@ def test_invalid_change_set_exits_1_with_every_error(database: str, tmp_path: Pa
         assert "changes[1].list: list 'nope' does not exist" in err
 
 
+def test_an_invalid_header_hides_no_operation_error(database: str, tmp_path: Path) -> None:
+    """The command line validates like the API: the header's errors and every operation's."""
+    run("migrate")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: bad\nreason: x\nextra: 1\nchanges:\n"
+        "  - {op: set, list: fravaer, codes: ['59'], fields: {active: 'no'}}\n",
+        encoding="utf-8",
+    )
+    for command in ("plan", "apply"):
+        code, _, err = run("changeset", command, str(bad))
+        assert code == 1
+        assert "2 error(s); nothing was stored" in err
+        assert "  extra: unknown field" in err
+        assert "  changes[0].fields.active: Expected `bool`, got `str`" in err
+
+
 def test_token_create_prints_the_token_last(database: str) -> None:
     code, out, _ = run("token", "create", "--scope", "admin", "--scope", "read", "--name", "ops")
     assert code == 0

@@ -57,7 +57,12 @@ Search = Annotated[
 ]
 FromVersion = Annotated[
     int | None,
-    QueryParameter(name="from", ge=0, le=2**31 - 1, description="Default: to - 1; 0 is empty."),
+    QueryParameter(
+        name="from",
+        ge=1,
+        le=2**31 - 1,
+        description="The version to compare with, 1 to `to`. Default: `to` - 1 (1 when `to` is 1).",
+    ),
 ]
 ToVersion = Annotated[
     int | None, QueryParameter(name="to", ge=1, le=2**31 - 1, description="Default: latest.")

@@ -2,9 +2,10 @@
 
 Decoding finds the structural errors (changesets.md, "Validation"): keys given twice (found by
 parsing.py), unknown keys, wrong types, dates that are not dates. msgspec stops at the first
-error, so an invalid document is converted again in two steps, the header first, then every
-operation on its own, to report at least one error per operation, each with its path
-(``changes[1].codes[2]``). Length limits are rule errors, checked while planning (limits.py).
+error, so an invalid document is converted again piece by piece: every header field on its own,
+then every operation on its own, to report each header error and at least one error per
+operation, all together, each with its path (``changes[1].codes[2]``). Length limits are rule
+errors, checked while planning (limits.py).
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ class _Header(_Input, frozen=True):
     publish_at: PublishAt | UnsetType = UNSET
 
 
+_HEADER_FIELDS = {field.name: field for field in msgspec.structs.fields(_Header)}
+
+
 def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
     """Decode and structurally validate a change-set document, or raise ``InvalidDocument``.
 
@@ -153,7 +157,8 @@ def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
 
 
 def convert_document(tree: Any, found: list[FieldError] | None = None) -> ChangeSetDocument:
-    """Validate a decoded document tree, reporting one structural error per operation.
+    """Validate a decoded document tree, or raise ``InvalidDocument`` with every header error
+    and the first error of every operation, the header's first.
 
     ``found`` are structural errors the parser found already (keys given twice); they are
     reported with the others, each operation's in document order.
@@ -164,15 +169,15 @@ def convert_document(tree: Any, found: list[FieldError] | None = None) -> Change
             return msgspec.convert(tree, ChangeSetDocument)
         except (msgspec.ValidationError, RecursionError):
             pass
-    try:
-        header = msgspec.convert(tree, _Header)
-    except msgspec.ValidationError as exc:
-        errors.append(from_msgspec(exc, ""))
-        raise InvalidDocument(in_document_order(errors)) from None
-    except RecursionError:
-        raise InvalidDocument([FieldError("", "nested too deeply")]) from None
+    if not isinstance(tree, dict):
+        try:
+            msgspec.convert(tree, _Header)
+        except msgspec.ValidationError as exc:  # says what the document is instead of a mapping
+            errors.append(from_msgspec(exc))
+        raise InvalidDocument(in_document_order(errors))
+    header = _convert_header(tree, errors)
     operations: list[Operation] = []
-    for index, raw_operation in enumerate(header.changes):
+    for index, raw_operation in enumerate(header.get("changes", ())):
         try:
             operations.append(msgspec.convert(raw_operation, Operation))
         except msgspec.ValidationError as exc:
@@ -181,11 +186,29 @@ def convert_document(tree: Any, found: list[FieldError] | None = None) -> Change
             errors.append(FieldError(f"changes[{index}]", "nested too deeply"))
     if errors:
         raise InvalidDocument(in_document_order(errors))
-    return ChangeSetDocument(
-        id=header.id,
-        reason=header.reason,
-        changes=operations,
-        release=header.release,
-        reference=header.reference,
-        publish_at=header.publish_at,
+    return ChangeSetDocument(**{**header, "changes": operations})
+
+
+def _convert_header(tree: dict[Any, Any], errors: list[FieldError]) -> dict[str, Any]:
+    """The header fields of ``tree`` that are valid, converted; an error for every other key
+    and every missing required field is appended to ``errors``, in the document's key order.
+
+    Each field is converted on its own, as converting the header in one go would stop at its
+    first error and hide the others (changesets.md, "Validation").
+    """
+    header: dict[str, Any] = {}
+    for key, value in tree.items():
+        field = _HEADER_FIELDS.get(key)
+        if field is None:
+            errors.append(FieldError(str(key), "unknown field"))
+            continue
+        try:
+            header[key] = msgspec.convert(value, field.type)
+        except msgspec.ValidationError as exc:
+            errors.append(from_msgspec(exc, key))
+    errors.extend(
+        FieldError(name, "required field missing")
+        for name, field in _HEADER_FIELDS.items()
+        if field.required and name not in tree
     )
+    return header

@@ -1,8 +1,10 @@
 """The review rules of api.md "Review, approval and scheduling", without I/O.
 
 A change set is ``planned`` until it may be published; it may be published once approved, or
-at once when no approval is required. One that may be published and has a future
-``publish_at`` is ``scheduled``. An approval holds for what the plan does, not for the base
+at once when no approval is required. One that may be published and has a ``publish_at`` is
+``scheduled``, whether that time is ahead or already past: a scheduler publishes it then, or at
+once when its time has come already (a document submitted or approved late is not left waiting
+for a publish by hand). An approval holds for what the plan does, not for the base
 versions it was made on: re-planning that changes the values added, changed, deactivated or
 reactivated (with their from/to) voids it.
 """
@@ -39,10 +41,14 @@ def plan_effects(plan: Plan) -> bytes:
 
 
 def settled_status(
-    *, approved_by: str | None, publish_at: datetime | None, require_approval: bool, now: datetime
+    *, approved_by: str | None, publish_at: datetime | None, require_approval: bool
 ) -> Status:
-    """The status of an open change set given its approval (if any) and ``publish_at``."""
+    """The status of an open change set given its approval (if any) and ``publish_at``.
+
+    api.md "Review, approval and scheduling": "Once it may be published (approved, or submitted
+    when no approval is required) it is ``scheduled``", past ``publish_at`` or not.
+    """
     may_publish = approved_by is not None or not require_approval
-    if may_publish and publish_at is not None and publish_at > now:
+    if may_publish and publish_at is not None:
         return "scheduled"
     return "approved" if approved_by is not None else "planned"

@@ -260,16 +260,20 @@ class Reads:
     async def diff(
         self, query: ReadQuery, *, from_version: int | None, to_version: int | None
     ) -> Answer:
-        """What changed from version ``from`` (default to - 1; 0 is empty) to ``to`` (default
-        latest): the same diff as a change set's plan, values in option order."""
+        """What changed from version ``from`` to ``to`` (default latest): the same diff as a
+        change set's plan, values in option order.
+
+        ``from`` defaults to ``to`` - 1, or to 1 for the first version: an answer names only
+        versions that exist (api.md "Read endpoints"; a ``from`` below 1 is refused by the
+        parameter's minimum). Raises ``BadParameter`` (from after to), ``UnknownList`` and
+        ``UnknownVersion``.
+        """
         to_snapshot = await self.catalog.snapshot(query.key, to_version)
         to_number = to_snapshot.info.version
-        from_number = to_number - 1 if from_version is None else from_version
+        from_number = max(to_number - 1, 1) if from_version is None else from_version
         if from_number > to_number:
             raise BadParameter("from", f"from ({from_number}) must not be after to ({to_number})")
-        before: dict[str, Value] = {}
-        if from_number > 0:
-            before = (await self.catalog.snapshot(query.key, from_number)).by_code
+        before = (await self.catalog.snapshot(query.key, from_number)).by_code
         plan = diff_lists(before, to_snapshot.by_code)
         added = {value.code for value in plan.added}
         changes = {c.code: c for c in (*plan.changed, *plan.deactivated, *plan.reactivated)}

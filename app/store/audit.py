@@ -5,6 +5,11 @@ commit together or not at all. On PostgreSQL a sequence hands out ``seq`` at ins
 at commit, so two transactions could commit out of order and a reader paging by ``seq`` could
 skip the later-committing smaller number; a transaction-scoped advisory lock taken just before
 the insert makes audit writes commit in ``seq`` order (SQLite has one writer anyway).
+
+``at`` never decreases along ``seq`` either ("oldest first"): an action's time is taken before
+its transaction may wait for a lock, and processes' clocks differ, so an entry is dated no
+earlier than the one before it. Every time in an entry, ``at`` and those in ``detail``, is
+answered in one form, RFC 3339 in UTC (``timestamp``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.changesets import ChangeSetRecord
-from app.store.tables import audit_log
+from app.store.tables import UTCDateTime, audit_log
 
 Action = Literal[
     "changeset.submitted",
@@ -49,6 +54,12 @@ class AuditEntry(msgspec.Struct, kw_only=True):
     detail: dict[str, Any]
 
 
+def timestamp(moment: datetime) -> str:
+    """``moment`` as a time in ``detail``, in the form the API answers ``at`` in: RFC 3339 in
+    UTC, ending in ``Z`` (``2026-11-27T11:00:00Z``)."""
+    return str(msgspec.to_builtins(moment.astimezone(UTC)))
+
+
 async def append(
     connection: AsyncConnection,
     *,
@@ -58,12 +69,17 @@ async def append(
     now: datetime,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one entry in ``connection``'s transaction (it commits with the action)."""
+    """Append one entry in ``connection``'s transaction (it commits with the action), dated
+    ``now`` or, if the last entry is dated later, as that one."""
     if connection.dialect.name == "postgresql":
         await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK)))
+    # The last entry is read inside the insert: SQLite then takes its write lock before reading,
+    # so no other writer slips in between (PostgreSQL has the advisory lock above).
+    latest = sa.select(audit_log.c.at).order_by(audit_log.c.seq.desc()).limit(1).scalar_subquery()
+    moment = sa.literal(now, UTCDateTime())
     await connection.execute(
         sa.insert(audit_log).values(
-            at=now.astimezone(UTC),
+            at=sa.case((latest > moment, latest), else_=moment),
             actor=actor[:200],
             action=action,
             target=target[:_MAX_TARGET],
@@ -95,7 +111,7 @@ async def scheduled(
     connection: AsyncConnection, record: ChangeSetRecord, actor: str, now: datetime
 ) -> None:
     """``changeset.scheduled``, with the time it is scheduled for."""
-    publish_at = record.publish_at.isoformat() if record.publish_at else None
+    publish_at = timestamp(record.publish_at) if record.publish_at else None
     detail = {"publish_at": publish_at}
     await of_changeset(connection, record.id, actor, "changeset.scheduled", now, detail)
 

@@ -158,7 +158,6 @@ async def submit(
                 approved_by=None,
                 publish_at=record.publish_at,
                 require_approval=require_approval,
-                now=now,
             )
             await changesets.insert(connection, record, document)
             await audit.of_changeset(
@@ -201,10 +200,7 @@ async def _replan(
         approved_by=record.approved_by,
         publish_at=record.publish_at,
         require_approval=require_approval,
-        now=now,
     )
-    if record.status == "scheduled" and status != "planned":
-        status = "scheduled"  # due a moment ago: the scheduler is about to publish it
     record.status, record.failure = status, None
     if (record.status, record.base_versions, record.approved_by) == before and not changed:
         return record  # the same plan on the same lists: nothing to store or record

@@ -46,7 +46,8 @@ async def approve(
     now: datetime,
     require_approval: bool,
 ) -> ChangeSetRecord:
-    """Approve a planned change set: ``approved``, or ``scheduled`` with a future publish_at.
+    """Approve a planned change set: ``approved``, or ``scheduled`` when it has a publish_at
+    (published by the scheduler then, or at once when that time has passed).
 
     Raises ``ChangeSetNotFound``, ``FourEyes`` (approver is the author) or ``NotPlanned``.
     """
@@ -66,7 +67,6 @@ async def approve(
             approved_by=approver,
             publish_at=record.publish_at,
             require_approval=require_approval,
-            now=now,
         )
         await changesets.set_review(connection, record, expected="planned")
         detail = {"comment": comment, "status": record.status}

@@ -3,7 +3,9 @@ them fill the disk (api.md "Audit").
 
 The first refusal of a kind (address, method, path, status) in a minute is written at once, as
 one ``access.denied`` entry with ``count`` 1; further ones in that minute are only counted, and
-written as one entry with their ``count`` when the minute is over. A flood from one address
+written as one entry with their ``count`` when the minute is over. That entry is dated when it
+is written, as the log is in time order (api.md "the audit log, oldest first"); its ``first_at``
+and ``last_at`` say when the refusals it counts were made. A flood from one address
 therefore writes about two entries a minute per kind, and an address inventing new paths gets
 at most ``_KINDS_PER_ADDRESS`` kinds a minute before the rest are counted together under one.
 All keys together are capped too, so memory stays bounded however many addresses take part.
@@ -36,6 +38,7 @@ class _Pending:
     detail: dict[str, Any]
     actor: str
     ends: float  # monotonic end of the window
+    # When the counted refusals were made (the window's first has an entry of its own).
     first_at: datetime
     last_at: datetime
     count: int = 0  # refusals after the first, not yet written
@@ -60,6 +63,8 @@ class DeniedAccessLog:
         key = self._key(address, method, path, status)
         pending = self._pending.get(key)
         if pending is not None and pending.ends > tick:
+            if pending.count == 0:
+                pending.first_at = now
             pending.count += 1
             pending.last_at = now
             return
@@ -110,10 +115,10 @@ class DeniedAccessLog:
         detail = {
             **pending.detail,
             "count": pending.count,
-            "first_at": pending.first_at.isoformat(),
-            "last_at": pending.last_at.isoformat(),
+            "first_at": audit.timestamp(pending.first_at),
+            "last_at": audit.timestamp(pending.last_at),
         }
-        await self._write(pending.actor, str(pending.detail["path"]), detail, pending.last_at)
+        await self._write(pending.actor, str(pending.detail["path"]), detail, self.clock.now())
         return 1
 
     async def _write(self, actor: str, path: str, detail: dict[str, Any], at: datetime) -> None:

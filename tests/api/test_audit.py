@@ -3,7 +3,7 @@ token; a flood of refusals coalesced; on both databases."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -20,6 +20,11 @@ from tests.api.test_review import scheduled
 from tests.conftest import AppClient, FixedClock
 
 Entry = dict[str, Any]
+
+
+def moment(at: datetime) -> str:
+    """``at`` in the form the audit log answers every time in: RFC 3339 in UTC."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def entries(client: AppClient, headers: dict[str, str]) -> list[Entry]:
@@ -64,6 +69,8 @@ async def test_every_review_action_is_recorded_with_its_actor(
         ("bo", "changeset.rejected", "changeset:x"),
     ]
     assert log[1]["detail"]["comment"] == "OK"
+    # A time in the detail has the form of ``at``: RFC 3339 in UTC.
+    assert log[5]["detail"]["publish_at"] == moment(clock.now() + timedelta(minutes=30))
     assert log[2]["detail"] == {"versions": {"fravaer": 4}, "seq": 62}
     assert log[7]["detail"]["comment"] == "Nej tak"
     seqs = [e["seq"] for e in log]
@@ -178,3 +185,46 @@ async def test_entries_are_ordered_like_time(
         await strict.get("/v1/admin/x")
     log = await entries(strict, people.anna)
     assert [e["at"] for e in log] == sorted(e["at"] for e in log)
+
+
+async def test_at_never_decreases_along_seq_with_coalesced_entries(
+    strict: AppClient, people: People, clock: FixedClock
+) -> None:
+    """api.md: "the audit log, oldest first". Repeated refusals are counted and written when
+    their minute is over; that entry is dated when it is written, and says when the refusals it
+    counts were made (first_at, last_at) in the form of ``at``."""
+    first = clock.now()
+    for _ in range(3):
+        await strict.get("/v1/admin/changesets")  # one entry now, two counted
+        clock.moment += timedelta(seconds=1)
+    last = clock.now() - timedelta(seconds=1)
+    clock.moment += timedelta(seconds=30)
+    await strict.post("/v1/admin/changesets", json=rename("between"), headers=people.anna)
+    clock.moment += timedelta(seconds=60)
+    flushed_at = clock.now()
+    await strict.services.denials.flush_expired(everything=True)
+
+    log = await entries(strict, people.anna)
+    coalesced = [e for e in log if e["action"] == "access.denied" and e["detail"]["count"] == 2]
+    assert len(coalesced) == 1
+    assert coalesced[0]["at"] == moment(flushed_at)
+    assert (coalesced[0]["detail"]["first_at"], coalesced[0]["detail"]["last_at"]) == (
+        moment(first + timedelta(seconds=1)),
+        moment(last),
+    )
+    assert [e["at"] for e in log] == sorted(e["at"] for e in log)  # in seq order already
+    assert [e["seq"] for e in log] == sorted(e["seq"] for e in log)
+
+
+async def test_an_entry_is_never_dated_before_the_one_before_it(
+    seeded: AsyncEngine, clock: FixedClock
+) -> None:
+    """Two actions whose times were taken in one order may be written in the other (a request
+    waits for a lock, processes' clocks differ): the later entry takes the earlier's time."""
+    later, earlier = clock.now(), clock.now() - timedelta(seconds=5)
+    for at in (later, earlier):
+        async with seeded.begin() as connection:
+            await audit.append(connection, actor="t", action="token.created", target="x", now=at)
+    async with seeded.connect() as connection:
+        log, _ = await audit.page(connection, after=0, limit=1000)
+    assert [e.at for e in log[-2:]] == [later, later]

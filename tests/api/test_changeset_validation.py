@@ -93,3 +93,27 @@ async def test_a_long_name_hides_no_unknown_list(admin: AppClient, seeded: Async
         "changes[1].list",  # then the other rules
         "changes[2].codes[0]",
     ]
+
+
+async def test_header_errors_hide_no_operation_error(admin: AppClient, seeded: AsyncEngine) -> None:
+    """api.md: "422 listing every error with its path"; an unknown top-level key, a wrong
+    reason, a missing id and a publish_at without offset all come with the operations' errors."""
+    body = json.dumps(
+        {
+            "reason": 5,
+            "extra": 1,
+            "publish_at": "2026-12-08T06:00:00",
+            "changes": [
+                {"op": "set", "list": "fravaer", "codes": ["59"], "fields": {"active": "no"}},
+                {"op": "set", "list": "fravaer", "codes": [59], "fields": {"active": False}},
+            ],
+        }
+    )
+    assert await error_paths(admin, seeded, body, JSON) == [
+        "reason",
+        "extra",
+        "publish_at",
+        "id",
+        "changes[0].fields.active",
+        "changes[1].codes[0]",
+    ]

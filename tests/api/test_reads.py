@@ -265,10 +265,18 @@ async def test_diff_between_versions(client: Client) -> None:
         {"code": code, "fields": {"active": {"from": True, "to": False}}}
         for code in ["59", "60", "62"]
     ]
-    everything = (await client.get("/v1/codelists/fravaer/diff?from=0&to=1")).json()
-    assert len(everything["added"]) == 13
     default = (await client.get("/v1/codelists/fravaer/diff")).json()
     assert (default["from"], default["to"]) == (2, 3)
+
+
+async def test_a_diff_names_only_versions_that_exist(client: Client) -> None:
+    """api.md: a ``from`` that does not exist is refused, 0 included; the default ``from`` of
+    the first version is that version itself, not a version 0."""
+    refused = await client.get("/v1/codelists/fravaer/diff?from=0&to=2")
+    assert refused.status_code == 400
+    assert [e["path"] for e in refused.json()["errors"]] == ["from"]
+    first = (await client.get("/v1/codelists/fravaer/diff?to=1")).json()
+    assert (first["from"], first["to"], first["added"], first["changed"]) == (1, 1, [], [])
 
 
 @pytest.mark.parametrize(
@@ -285,6 +293,8 @@ async def test_diff_between_versions(client: Client) -> None:
         ("/v1/codelists/fravaer?version=99999999999999999999999", 400, "version"),
         ("/v1/codelists/fravaer/options?version=-1", 400, "version"),
         ("/v1/codelists/fravaer/diff?from=3&to=2", 400, "from"),
+        ("/v1/codelists/fravaer/diff?from=0&to=2", 400, "from"),
+        ("/v1/codelists/fravaer/diff?from=-1", 400, "from"),
         ("/v1/codelists/fravaer/diff?to=9", 404, None),
         ("/v1/codelists/fravaer/diff?from=x", 400, "from"),
         ("/v1/codelists/fravaer/values/59?version=7", 404, None),

@@ -67,8 +67,47 @@ def test_every_operation_reports_its_own_first_error_with_path() -> None:
 
 def test_header_errors_have_their_path() -> None:
     assert errors_of({"id": "bad id!", "reason": "r", "changes": []})[0][0] == "id"
-    assert errors_of({"id": "ok", "changes": [{}]}) == [("reason", "required field missing")]
     assert errors_of({"id": "ok", "reason": "r", "changes": []})[0][0] == "changes"
+    assert errors_of(["not", "a", "mapping"]) == [("", "Expected `object`, got `array`")]
+
+
+BAD_OPERATION = {"op": "set", "list": "fravaer", "codes": ["59"], "fields": {"active": "no"}}
+
+
+@pytest.mark.parametrize(
+    ("header", "error"),
+    [
+        ({"id": "x1", "reason": "x", "extra": 1}, ("extra", "unknown field")),
+        ({"id": "x1", "reason": 5}, ("reason", "Expected `str`, got `int`")),
+        (
+            {"id": "bad id!", "reason": "x"},
+            ("id", "Expected `str` matching regex '^[A-Za-z0-9._-]+$'"),
+        ),
+        ({"reason": "x"}, ("id", "required field missing")),
+        (
+            {"id": "x1", "reason": "x", "publish_at": "2026-12-08T06:00:00"},
+            ("publish_at", "Expected `datetime` with a timezone component"),
+        ),
+    ],
+)
+def test_a_header_error_hides_no_operation_error(
+    header: dict[str, object], error: tuple[str, str]
+) -> None:
+    """changesets.md: structural errors are reported "at least the first one per operation,
+    all operations together"; the header's are reported with them."""
+    tree = {**header, "changes": [BAD_OPERATION]}
+    assert errors_of(tree) == [error, ("changes[0].fields.active", "Expected `bool`, got `str`")]
+
+
+def test_every_header_error_is_reported_in_document_order() -> None:
+    tree = {"reason": 5, "extra": 1, "changes": [BAD_OPERATION, {"op": "upsert"}]}
+    assert errors_of(tree) == [
+        ("reason", "Expected `str`, got `int`"),
+        ("extra", "unknown field"),
+        ("id", "required field missing"),
+        ("changes[0].fields.active", "Expected `bool`, got `str`"),
+        ("changes[1].list", "required field missing"),
+    ]
 
 
 def test_limits_are_not_structural_errors() -> None:

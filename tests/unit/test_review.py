@@ -19,14 +19,17 @@ def test_settled_status() -> None:
         (None, later, True, "planned"),  # may not be published yet: not scheduled
         ("bo", None, True, "approved"),
         ("bo", later, True, "scheduled"),
-        ("bo", earlier, True, "approved"),  # only a future publish_at schedules
+        # A publish_at already past schedules too: the scheduler publishes it at once.
+        ("bo", earlier, True, "scheduled"),
+        (None, earlier, True, "planned"),
         (None, None, False, "planned"),
         (None, later, False, "scheduled"),  # submitted, and no approval needed
+        (None, earlier, False, "scheduled"),
         ("bo", None, False, "approved"),
     ]
     for approved_by, publish_at, required, expected in cases:
         status = settled_status(
-            approved_by=approved_by, publish_at=publish_at, require_approval=required, now=NOW
+            approved_by=approved_by, publish_at=publish_at, require_approval=required
         )
         assert status == expected, (approved_by, publish_at, required)
 

@@ -139,7 +139,52 @@ async def test_a_change_set_whose_list_moved_on_fails_and_writes_nothing(
     assert {**after, "audit_log": 0} == {**before, "audit_log": 0}  # only its status and entry
     assert await _versions(seeded, "late") == 0
     assert ("scheduler", "changeset.failed") in await _actions(seeded, "changeset:late")
-    # A failed change set is not published by hand either; submitting it again plans it again.
+    # A failed change set is not published by hand either; submitting it again plans it again,
+    # and as its publish_at has passed, the scheduler publishes the new plan at once.
     assert (await first.post("/v1/admin/changesets/late/publish")).status_code == 409
     again = await first.post("/v1/admin/changesets", json=document)
-    assert (again.json()["status"], again.json()["failure"]) == ("planned", None)
+    assert (again.json()["status"], again.json()["failure"]) == ("scheduled", None)
+    body = await _wait_for(first, "late", "published", 5.0)
+    assert body["versions"] == {"fravaer": 5}
+
+
+async def test_a_publish_at_already_past_is_published_at_once_on_submit(
+    seeded: AsyncEngine, clock: FixedClock
+) -> None:
+    """api.md: once it may be published it is ``scheduled``, and a service process publishes it
+    within 5 seconds of its time; a time already past means at once (default polling)."""
+    async with app_client(seeded, clock) as client:
+        client.headers.update(bearer(await token(seeded, clock, "anna", "admin")))
+        document = {**rename("past"), "publish_at": (clock.now() - timedelta(hours=1)).isoformat()}
+        created = await client.post("/v1/admin/changesets", json=document)
+        assert (created.status_code, created.json()["status"]) == (201, "scheduled")
+        body = await _wait_for(client, "past", "published", 5.0)
+    assert body["versions"] == {"fravaer": 4}
+    assert await _actions(seeded, "changeset:past") == [
+        ("anna", "changeset.submitted"),
+        ("anna", "changeset.scheduled"),
+        ("scheduler", "changeset.published"),
+    ]
+
+
+async def test_a_publish_at_passed_before_approval_is_published_at_once_on_approval(
+    seeded: AsyncEngine, clock: FixedClock
+) -> None:
+    async with app_client(seeded, clock, require_approval=True) as client:
+        anna = bearer(await token(seeded, clock, "anna", "admin"))
+        bo = bearer(await token(seeded, clock, "bo", "approve"))
+        document = {**rename("slow"), "publish_at": (clock.now() + timedelta(hours=1)).isoformat()}
+        created = await client.post("/v1/admin/changesets", json=document, headers=anna)
+        assert created.json()["status"] == "planned"
+        clock.moment += timedelta(days=1)  # the approver comes back after publish_at
+        approved = await client.post("/v1/admin/changesets/slow/approve", headers=bo)
+        assert approved.json()["status"] == "scheduled"
+        client.headers.update(anna)
+        body = await _wait_for(client, "slow", "published", 5.0)
+    assert body["versions"] == {"fravaer": 4}
+    assert await _actions(seeded, "changeset:slow") == [
+        ("anna", "changeset.submitted"),
+        ("bo", "changeset.approved"),
+        ("bo", "changeset.scheduled"),
+        ("scheduler", "changeset.published"),
+    ]
