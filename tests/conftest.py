@@ -15,11 +15,13 @@ import concurrent.futures
 import contextlib
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from pathlib import Path
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -196,6 +198,31 @@ def postgres_seeded_copies(postgres_seeded_template: str) -> Iterator[PostgresCo
     copies = PostgresCopies(postgres_seeded_template)
     yield copies
     copies.close()
+
+
+_SQLITE_THREAD = "(_connection_worker_thread)"  # aiosqlite names each connection's thread so
+
+
+@pytest.fixture(autouse=True)
+async def _sqlite_threads_end_before_the_loop() -> AsyncIterator[None]:
+    """Wait (at most 5 s) for the aiosqlite connection threads a test started to end.
+
+    aiosqlite runs each connection on a thread that calls back into the event loop that asked.
+    A connection it stops without being awaited (after a failed connect, or one SQLAlchemy
+    terminates) calls back after the work is done; a test's loop is closed right after the
+    test, and that late call would fail in the thread ("Event loop is closed"), reported
+    against whichever test runs next. A service process's loop lives as long as the process.
+    """
+    before = set(threading.enumerate())
+    yield
+    started = [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before and thread.name.endswith(_SQLITE_THREAD)
+    ]
+    deadline = monotonic() + 5
+    for thread in started:
+        await asyncio.to_thread(thread.join, max(0.0, deadline - monotonic()))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
