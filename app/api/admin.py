@@ -26,6 +26,7 @@ from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED
 from app.api.openapi import PROBLEMS
+from app.api.params import integer_query
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
     LIST_KEY_PATTERN,
@@ -209,7 +210,7 @@ class ChangeSetController(Controller):
         self,
         engine: EngineDep,
         status: StatusFilter = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        limit: Annotated[int, integer_query(1, 1000)] = 100,
     ) -> ChangeSetsOut:
         async with engine.connect() as connection:
             records = await changesets.newest_first(connection, limit=limit, status=status)

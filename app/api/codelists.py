@@ -12,11 +12,13 @@ from litestar.params import JSONBody, QueryParameter
 from app.api.auth import read_access
 from app.api.dependencies import AnswersDep, ClockDep, ReadsDep
 from app.api.params import (
+    MAX_VERSION,
     At,
     Code,
     ListReadDep,
     PathCode,
     Version,
+    integer_query,
     provide_list_read,
     provide_list_read_at,
     read_route,
@@ -57,10 +59,10 @@ Search = Annotated[
 ]
 FromVersion = Annotated[
     int | None,
-    QueryParameter(name="from", ge=0, le=2**31 - 1, description="Default: to - 1; 0 is empty."),
+    integer_query(0, MAX_VERSION, name="from", description="Default: to - 1; 0 is empty."),
 ]
 ToVersion = Annotated[
-    int | None, QueryParameter(name="to", ge=1, le=2**31 - 1, description="Default: latest.")
+    int | None, integer_query(1, MAX_VERSION, name="to", description="Default: latest.")
 ]
 
 

@@ -24,6 +24,25 @@ from app.reads.answers import ReadQuery
 PathKey = FromPath[str]
 PathCode = FromPath[str]
 
+MAX_VERSION = 2**31 - 1
+# Feed and audit positions (``seq``) stop at the largest integer a JSON number carries exactly
+# in every client (JavaScript's Number.MAX_SAFE_INTEGER); no sequence gets near it.
+MAX_POSITION = 2**53 - 1
+
+
+def integer_query(low: int, high: int, **options: Any) -> QueryParameter:
+    """A query parameter taking the integers ``low`` to ``high``, with those exact bounds in
+    the OpenAPI document.
+
+    Litestar writes bounds into the document as floats, which for large ones names another
+    number than the server checks (2**63 - 1 becomes 2**63), and leaves out a bound of 0 on a
+    parameter that may be absent; ``schema_extra`` writes them as given.
+    """
+    return QueryParameter(
+        ge=low, le=high, schema_extra={"minimum": low, "maximum": high}, **options
+    )
+
+
 At = Annotated[
     date | None,
     QueryParameter(
@@ -33,9 +52,7 @@ At = Annotated[
 ]
 Version = Annotated[
     int | None,
-    QueryParameter(
-        ge=1, le=2**31 - 1, description="The published version to read. Default: latest."
-    ),
+    integer_query(1, MAX_VERSION, description="The published version to read. Default: latest."),
 ]
 Code = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 

@@ -8,13 +8,14 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException, ValidationException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.admin import ChangeSetOut, _well_formed
 from app.api.auth import Authenticator, admin_access, any_token, approve_access
 from app.api.dependencies import ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED, problem
+from app.api.params import MAX_POSITION, integer_query
 from app.domain.errors import FieldError, from_msgspec
 from app.store import audit
 from app.store.audit import AuditEntry
@@ -146,8 +147,8 @@ async def whoami(request: AnyRequest) -> WhoAmI:
 )
 async def audit_log(
     engine: EngineDep,
-    after: Annotated[int, QueryParameter(ge=0, le=2**63 - 1)] = 0,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    after: Annotated[int, integer_query(0, MAX_POSITION)] = 0,
+    limit: Annotated[int, integer_query(1, 1000)] = 100,
 ) -> AuditPage:
     async with engine.connect() as connection:
         entries, more = await audit.page(connection, after=after, limit=limit)

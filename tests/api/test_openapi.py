@@ -97,3 +97,88 @@ async def test_every_field_is_typed_and_examples_are_real(client: AppClient) -> 
     # The examples are answers the service really gives.
     answer = await client.get("/v1/codelists/fravaer/validate?code=59&at=2025-07-01&version=2")
     assert answer.json() == schema["components"]["schemas"]["ValidationOut"]["example"]
+
+
+# The largest integer every JSON reader (JavaScript's Number.MAX_SAFE_INTEGER) holds exactly.
+SAFE_INTEGER = 2**53 - 1
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def is_integer_schema(node: dict[str, Any]) -> bool:
+    kinds = node.get("type")
+    arms = [arm.get("type") for arm in node.get("oneOf", []) if isinstance(arm, dict)]
+    return "integer" in (kinds if isinstance(kinds, list) else [kinds]) or "integer" in arms
+
+
+def integer_bounds(node: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(path, value) of every bound written on a schema of integers, anywhere in ``node``."""
+    found = []
+    if isinstance(node, dict):
+        if is_integer_schema(node):
+            found += [(f"{path}/{key}", node[key]) for key in BOUNDS if key in node]
+        for key, value in node.items():
+            found += integer_bounds(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += integer_bounds(value, f"{path}/{index}")
+    return found
+
+
+def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` itself, or the component its ``$ref`` names."""
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].removeprefix(REF)]
+    return node
+
+
+REF = "#/components/schemas/"
+
+
+def request_example(schema: dict[str, Any], operation: dict[str, Any]) -> Any:
+    """The example of an operation's JSON request body (its schema's), or None."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return None
+    return content.get("example", resolve(schema, content["schema"]).get("example"))
+
+
+async def test_integer_bounds_are_exact_integers_and_the_server_agrees(admin: AppClient) -> None:
+    schema = (await admin.get("/schema/openapi.json")).json()
+    bounds = integer_bounds(schema)
+    assert bounds, "no integer bound found: the walk is wrong"
+    for where, value in bounds:
+        assert type(value) is int, (where, value)  # 9.223372036854776e+18 is no integer
+        assert -SAFE_INTEGER <= value <= SAFE_INTEGER, (where, value)
+
+    # Each integer query parameter is taken at its bounds and refused (400, naming it) one
+    # step beyond. The operation's other integer parameters stand at the same end, so that
+    # rules between them (diff: from <= to) hold.
+    checked = set()
+    for path, method, operation in operations(schema):
+        parameters = operation.get("parameters", [])
+        integers = [p for p in parameters if p["in"] == "query" and is_integer_schema(p["schema"])]
+        url = path
+        for parameter in parameters:
+            if parameter["in"] == "path":
+                url = url.replace("{" + parameter["name"] + "}", str(parameter["example"]))
+        required = {
+            p["name"]: p["example"]
+            for p in parameters
+            if p["in"] == "query" and p.get("required") and p not in integers
+        }
+        body = request_example(schema, operation)
+        for parameter in integers:
+            name, bounds_of = parameter["name"], parameter["schema"]
+            assert {"minimum", "maximum"} <= set(bounds_of), (path, name)
+            for end, step in (("minimum", -1), ("maximum", 1)):
+                at_end = {**required, **{p["name"]: p["schema"][end] for p in integers}}
+                inside = await admin.request(method, url, params=at_end, json=body)
+                assert inside.status_code != 400, (method, path, at_end, inside.text)
+                past = {**at_end, name: bounds_of[end] + step}
+                beyond = await admin.request(method, url, params=past, json=body)
+                assert beyond.status_code == 400, (method, path, past, beyond.text)
+                assert [e["path"] for e in beyond.json()["errors"]] == [name], beyond.text
+            checked.add((path, name))
+    assert ("/v1/changes", "after") in checked
+    assert ("/v1/admin/audit", "after") in checked
+    assert ("/v1/codelists/{key}/diff", "from") in checked
