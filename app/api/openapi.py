@@ -11,6 +11,9 @@ place, every operation gets every status it can answer, each error as RFC 9457 p
   too deeply;
 - whatever a handler lists under ``opt[PROBLEMS]`` (409, 415, 422, ...).
 
+A handler that reads its body itself (rather than through a ``data`` parameter) describes it
+under ``opt[BODY]``, as an OpenAPI Request Body object.
+
 Fields litestar cannot type (raw JSON passed through, ``Any``) are given their schemas, and the
 parameters examples from the seed (``fravaer``, code ``59``); litestar's random examples are off.
 """
@@ -22,6 +25,7 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
@@ -35,6 +39,7 @@ from app.api.openapi_schemas import (
 )
 
 PROBLEMS = "problems"  # the key in a handler's ``opt``: extra statuses it answers
+BODY = "body"  # the key in a handler's ``opt``: the body it reads itself (a Request Body object)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 _WHY = {
@@ -80,8 +85,8 @@ def error_statuses(
     return statuses
 
 
-def _operations(app: Litestar) -> Iterable[tuple[str, str, set[int]]]:
-    """(path, method, error statuses) for every documented operation."""
+def _operations(app: Litestar) -> Iterable[tuple[str, str, HTTPRouteHandler, set[int]]]:
+    """(path, method, handler, error statuses) for every documented operation."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
@@ -95,7 +100,7 @@ def _operations(app: Litestar) -> Iterable[tuple[str, str, set[int]]]:
                 reads_body=method in _BODY_METHODS,
                 extra=handler.opt.get(PROBLEMS, ()),
             )
-            yield route.path_format or "/", method.lower(), statuses
+            yield route.path_format or "/", method.lower(), handler, statuses
 
 
 # The wire structs the server fills with raw stored JSON (app/wire.py) are generic; litestar
@@ -159,8 +164,10 @@ def complete_openapi(document: dict[str, Any], app: Litestar) -> None:
     for component, example in EXAMPLES.items():
         if component in schemas:
             schemas[component]["example"] = example
-    for path, method, statuses in _operations(app):
+    for path, method, handler, statuses in _operations(app):
         operation = document["paths"][path][method]
+        if BODY in handler.opt:
+            operation["requestBody"] = handler.opt[BODY]
         responses = operation.setdefault("responses", {})
         # Litestar's own error entries (from ``raises``) are replaced too: every error is a problem.
         declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema_rs
+
+from tests.api.conftest import People
+from tests.api.test_admin import rename
 from tests.conftest import AppClient
 
 PROBLEM = "application/problem+json"
@@ -182,3 +186,43 @@ async def test_integer_bounds_are_exact_integers_and_the_server_agrees(admin: Ap
     assert ("/v1/changes", "after") in checked
     assert ("/v1/admin/audit", "after") in checked
     assert ("/v1/codelists/{key}/diff", "from") in checked
+
+
+NO_BODY = object()
+# Comments blank to one regex engine or another (Python's re counts \x1c and \x85 as white
+# space, ECMAScript \ufeff), comments that say something, one too long; and an unknown field.
+REVIEW_BODIES: list[Any] = [
+    NO_BODY,
+    {},
+    *({"comment": comment} for comment in (None, "", " ", "\t\n", "\x1c", "\x85", "\u3000")),
+    *({"comment": comment} for comment in ("\ufeff", "nej", " nej ", "\u00a0ok", "x" * 5001)),
+    {"comment": "ok", "note": "unknown"},
+]
+
+
+async def test_review_bodies_are_described_as_the_server_reads_them(
+    strict: AppClient, people: People
+) -> None:
+    schema = (await strict.get("/schema/openapi.json")).json()
+    for action in ("approve", "reject"):
+        request_body = schema["paths"][f"/v1/admin/changesets/{{changeset_id}}/{action}"]["post"][
+            "requestBody"
+        ]
+        body_schema = resolve(schema, request_body["content"]["application/json"]["schema"])
+        assert body_schema["additionalProperties"] is False
+        validator = jsonschema_rs.validator_for(body_schema)
+        await strict.post("/v1/admin/changesets", json=rename(action), headers=people.anna)
+        url = f"/v1/admin/changesets/{action}/{action}"
+        accepted = 0
+        for body in REVIEW_BODIES:
+            if body is NO_BODY:
+                valid = not request_body["required"]
+                answer = await strict.post(url, headers=people.bo)
+            else:
+                valid = validator.is_valid(body)
+                answer = await strict.post(url, json=body, headers=people.bo)
+            # A valid body is taken (the first decides, the rest find it decided: 409).
+            expected = {200, 409} if valid else {422}
+            assert answer.status_code in expected, (action, body, valid, answer.text)
+            accepted += valid
+        assert accepted >= 3, action
