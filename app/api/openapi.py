@@ -16,6 +16,8 @@ under ``opt[BODY]``, as an OpenAPI Request Body object.
 
 Fields litestar cannot type (raw JSON passed through, ``Any``) are given their schemas, and the
 parameters examples from the seed (``fravaer``, code ``59``); litestar's random examples are off.
+A body struct that refuses unknown fields (msgspec's ``forbid_unknown_fields``) says so with
+``additionalProperties: false``, which litestar leaves out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -109,6 +112,42 @@ _RAW_SUFFIX = "_msgspec.Raw_"
 _REF = "#/components/schemas/"
 
 
+def _closed_structs(kind: msgspec.inspect.Type, found: dict[str, type]) -> None:
+    """Add to ``found`` (by name) each struct in ``kind``, itself or inside, that refuses
+    unknown fields."""
+    if isinstance(kind, msgspec.inspect.StructType):
+        if kind.cls.__name__ in found:
+            return
+        if kind.forbid_unknown_fields:
+            found[kind.cls.__name__] = kind.cls
+        for field in kind.fields:
+            _closed_structs(field.type, found)
+    elif isinstance(kind, msgspec.inspect.Metadata):
+        _closed_structs(kind.type, found)
+    elif isinstance(kind, msgspec.inspect.UnionType):
+        for option in kind.types:
+            _closed_structs(option, found)
+    elif isinstance(kind, msgspec.inspect.DictType):
+        _closed_structs(kind.value_type, found)
+    elif isinstance(kind, msgspec.inspect.CollectionType):  # lists, sets, tuples of one type
+        _closed_structs(kind.item_type, found)
+
+
+def _close_bodies(document: dict[str, Any], app: Litestar) -> None:
+    """``additionalProperties: false`` on the component of every struct a ``data`` body holds
+    that refuses unknown fields."""
+    found: dict[str, type] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler, _ in route.route_handler_map.values():
+                data = handler.parsed_fn_signature.parameters.get("data")
+                if data is not None:
+                    _closed_structs(msgspec.inspect.type_info(data.annotation), found)
+    schemas = document["components"]["schemas"]
+    for name in found:
+        schemas[name]["additionalProperties"] = False
+
+
 def _rename_raw_generics(document: dict[str, Any]) -> None:
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     renamed = {
@@ -155,6 +194,7 @@ class CompletedOpenAPIJson(JsonRenderPlugin):
 def complete_openapi(document: dict[str, Any], app: Litestar) -> None:
     """Complete ``document``, litestar's OpenAPI document of ``app``, in place."""
     _rename_raw_generics(document)
+    _close_bodies(document, app)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM
     schemas.update(COMPONENTS)

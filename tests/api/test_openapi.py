@@ -67,13 +67,13 @@ async def test_every_operation_declares_every_error_as_problem_details(
 
 
 def untyped(node: Any, path: str = "") -> list[str]:
-    """Paths of schemas that say nothing about their type."""
+    """Paths of schemas that say nothing about their type (examples and defaults are values)."""
     found = []
     if isinstance(node, dict):
         if node == {} and not path.endswith(("/example", "/properties", "/content", "/headers")):
             found.append(path)
         for key, value in node.items():
-            if key not in ("example", "examples"):
+            if key not in ("example", "examples", "default"):
                 found += untyped(value, f"{path}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -226,3 +226,83 @@ async def test_review_bodies_are_described_as_the_server_reads_them(
             assert answer.status_code in expected, (action, body, valid, answer.text)
             accepted += valid
         assert accepted >= 3, action
+
+
+def open_objects(schema: dict[str, Any], node: Any, path: str, seen: set[str]) -> list[str]:
+    """Paths of the object schemas in ``node`` (following references) that name properties
+    but do not say ``additionalProperties: false``."""
+    found = []
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str):
+            if reference in seen:
+                return []
+            seen.add(reference)
+            return open_objects(schema, resolve(schema, node), reference, seen)
+        if "properties" in node and node.get("additionalProperties") is not False:
+            found.append(path)
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                found += open_objects(schema, value, f"{path}/{key}", seen)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += open_objects(schema, value, f"{path}/{index}", seen)
+    return found
+
+
+def body_examples(schema: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """(method, URL, media type, example) of every request-body example in the document, the
+    path filled in with its parameters' examples."""
+    found = []
+    for path, method, operation in operations(schema):
+        url = path
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                url = url.replace("{" + parameter["name"] + "}", str(parameter["example"]))
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            examples = [content["example"]] if "example" in content else []
+            examples += [example["value"] for example in content.get("examples", {}).values()]
+            component = resolve(schema, content["schema"])
+            examples += [component["example"]] if "example" in component else []
+            found += [(method, url, media_type, example) for example in examples]
+    return found
+
+
+def with_unknown_field(example: Any) -> list[Any]:
+    """``example`` once for each object in it, that object with a field nobody knows."""
+    variants = []
+    if isinstance(example, dict):
+        variants.append({**example, "unknown_field": 1})
+        for key, value in example.items():
+            variants += [{**example, key: inner} for inner in with_unknown_field(value)]
+    elif isinstance(example, list):
+        for index, value in enumerate(example):
+            variants += [
+                [*example[:index], inner, *example[index + 1 :]]
+                for inner in with_unknown_field(value)
+            ]
+    return variants
+
+
+async def test_every_request_body_refuses_unknown_fields_and_says_so(admin: AppClient) -> None:
+    schema = (await admin.get("/schema/openapi.json")).json()
+    bodies = [
+        (method, path, media_type, body)
+        for path, method, operation in operations(schema)
+        for media_type, body in operation.get("requestBody", {}).get("content", {}).items()
+    ]
+    assert len(bodies) >= 6  # validate, change sets (JSON, YAML), approve, reject, subscriptions
+    for method, path, media_type, body in bodies:
+        assert open_objects(schema, body["schema"], "", set()) == [], (method, path, media_type)
+    # And the server does refuse them: an unknown field anywhere in an example is a 400 or 422.
+    examples = [example for example in body_examples(schema) if example[2] == "application/json"]
+    assert {url for _, url, _, _ in examples} >= {
+        "/v1/validate",
+        "/v1/admin/changesets",
+        "/v1/admin/subscriptions",
+    }
+    for method, url, _, example in examples:
+        for variant in with_unknown_field(example):
+            answer = await admin.request(method, url, json=variant)
+            assert answer.status_code in (400, 422), (url, variant, answer.text)
+            assert "unknown_field" in answer.text, (url, variant, answer.text)
