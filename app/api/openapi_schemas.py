@@ -265,7 +265,9 @@ EXAMPLES: dict[str, Any] = {
             {"list": "fravaer", "code": "1", "at": "2025-06-30", "version": 2},
         ]
     },
-    "NewSubscription": {"url": "https://198.51.100.7/hooks/codelists", "lists": ["fravaer"]},
+    # A literal public address: accepted as it stands, with no name to resolve (198.51.100.0/24
+    # and the other documentation ranges are not public, so the service refuses them).
+    "NewSubscription": {"url": "https://93.184.215.14/hooks/codelists", "lists": ["fravaer"]},
     "ChangeSetDocument": {
         "id": "2026-1-ferie-og-fridage",
         "release": "2026-1",

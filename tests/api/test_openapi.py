@@ -306,3 +306,25 @@ async def test_every_request_body_refuses_unknown_fields_and_says_so(admin: AppC
             answer = await admin.request(method, url, json=variant)
             assert answer.status_code in (400, 422), (url, variant, answer.text)
             assert "unknown_field" in answer.text, (url, variant, answer.text)
+
+
+async def test_every_request_body_example_is_accepted(admin: AppClient) -> None:
+    """With default settings (no CODELISTS_WEBHOOK_ALLOWED_NETWORKS), each example is taken:
+    2xx, or 409 where sending it again meets the first."""
+    schema = (await admin.get("/schema/openapi.json")).json()
+    examples = body_examples(schema)
+    assert {url for _, url, _, _ in examples} >= {
+        "/v1/validate",
+        "/v1/admin/changesets",
+        "/v1/admin/subscriptions",
+    }
+    for method, url, media_type, example in examples:
+        content = json.dumps(example).encode()  # JSON is YAML too
+        first = await admin.request(
+            method, url, content=content, headers={"Content-Type": media_type}
+        )
+        assert 200 <= first.status_code < 300, (url, media_type, example, first.text)
+        again = await admin.request(
+            method, url, content=content, headers={"Content-Type": media_type}
+        )
+        assert 200 <= again.status_code < 300 or again.status_code == 409, (url, again.text)
