@@ -11,6 +11,9 @@ place, every operation gets every status it can answer, each error as RFC 9457 p
   too deeply;
 - whatever a handler lists under ``opt[PROBLEMS]`` (409, 415, 422, ...).
 
+An operation that needs a token names the bearer scheme under ``security``: every guarded one
+but the reads, which are public unless CODELISTS_PUBLIC_READ is false (app/api/auth.py).
+
 A handler that reads its body itself (rather than through a ``data`` parameter) describes it
 under ``opt[BODY]``, as an OpenAPI Request Body object.
 
@@ -32,6 +35,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
+from app.api.auth import read_access, sync_access
 from app.api.openapi_schemas import (
     COMPONENTS,
     EXAMPLES,
@@ -62,6 +66,17 @@ _HEADERS: dict[int, dict[str, Any]] = {
     503: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
 }
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+BEARER = "bearer"
+_SECURITY_SCHEMES = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token made with `codelists token create`: `Authorization: Bearer "
+        "<token>`. Its scopes (read, sync, admin; approve apart) decide what it may do.",
+    }
+}
+# The guards that let everyone through while reads are public (CODELISTS_PUBLIC_READ).
+_PUBLIC_READ_GUARDS = frozenset({read_access, sync_access})
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -171,6 +186,13 @@ def _rename_raw_generics(document: dict[str, Any]) -> None:
     walk(document)
 
 
+def _needs_token(handler: HTTPRouteHandler, *, public_read: bool) -> bool:
+    guards = handler.resolve_guards()
+    if public_read:
+        return any(guard not in _PUBLIC_READ_GUARDS for guard in guards)
+    return bool(guards)
+
+
 class CompletedOpenAPIJson(JsonRenderPlugin):
     """Serves ``/schema/openapi.json``: litestar's document, completed and encoded on its first
     request, then the same bytes every time.
@@ -179,24 +201,27 @@ class CompletedOpenAPIJson(JsonRenderPlugin):
     than at app creation keeps building the document (a quarter of a second) off every start.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, public_read: bool) -> None:
         super().__init__()
+        self.public_read = public_read
         self._rendered: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The document as JSON bytes; ``openapi_schema`` is litestar's kept dict."""
         if self._rendered is None:  # render is synchronous: no other request comes in between
-            complete_openapi(openapi_schema, request.app)
+            complete_openapi(openapi_schema, request.app, public_read=self.public_read)
             self._rendered = super().render(request, openapi_schema)
         return self._rendered
 
 
-def complete_openapi(document: dict[str, Any], app: Litestar) -> None:
-    """Complete ``document``, litestar's OpenAPI document of ``app``, in place."""
+def complete_openapi(document: dict[str, Any], app: Litestar, *, public_read: bool) -> None:
+    """Complete ``document``, litestar's OpenAPI document of ``app``, in place; reads need no
+    token when ``public_read``."""
     _rename_raw_generics(document)
     _close_bodies(document, app)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM
+    document["components"]["securitySchemes"] = _SECURITY_SCHEMES
     schemas.update(COMPONENTS)
     for (component, field), schema in FIELD_SCHEMAS.items():
         if component in schemas:
@@ -208,6 +233,8 @@ def complete_openapi(document: dict[str, Any], app: Litestar) -> None:
         operation = document["paths"][path][method]
         if BODY in handler.opt:
             operation["requestBody"] = handler.opt[BODY]
+        if _needs_token(handler, public_read=public_read):
+            operation["security"] = [{BEARER: []}]
         responses = operation.setdefault("responses", {})
         # Litestar's own error entries (from ``raises``) are replaced too: every error is a problem.
         declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}

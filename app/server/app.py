@@ -76,7 +76,7 @@ def create_litestar(services: Services) -> Litestar:
             description="Versioned code lists for the Danish employment system (api.md).",
             path="/schema",
             # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
-            render_plugins=[CompletedOpenAPIJson()],
+            render_plugins=[CompletedOpenAPIJson(public_read=services.settings.public_read)],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here

@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 import jsonschema_rs
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.conftest import People
 from tests.api.test_admin import rename
-from tests.conftest import AppClient
+from tests.conftest import AppClient, FixedClock, app_client
 
 PROBLEM = "application/problem+json"
 
@@ -328,3 +329,43 @@ async def test_every_request_body_example_is_accepted(admin: AppClient) -> None:
             method, url, content=content, headers={"Content-Type": media_type}
         )
         assert 200 <= again.status_code < 300 or again.status_code == 409, (url, again.text)
+
+
+async def needs_a_token(client: AppClient) -> dict[tuple[str, str], bool]:
+    """Per operation (method, path): whether the document says it needs a bearer token; the
+    server is asked each one without a token and must answer 401 exactly when it does."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {
+        **schema["components"]["securitySchemes"]["bearer"],
+        "type": "http",
+        "scheme": "bearer",
+    }
+    found = {}
+    for path, method, operation in operations(schema):
+        security = operation.get("security")
+        assert security in (None, [{"bearer": []}]), (method, path, security)
+        url = path
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                url = url.replace("{" + parameter["name"] + "}", str(parameter["example"]))
+        answer = await client.request(method, url)
+        assert (answer.status_code == 401) == (security is not None), (method, path, answer.text)
+        found[(method, path)] = security is not None
+    return found
+
+
+async def test_operations_that_need_a_token_say_so(
+    client: AppClient, seeded: AsyncEngine, clock: FixedClock
+) -> None:
+    public = await needs_a_token(client)
+    admin = {operation for operation, needed in public.items() if needed}
+    assert {path for _, path in admin} == {path for _, path in public if "/admin/" in path}
+    assert ("get", "/v1/codelists/{key}/options") not in admin
+    assert ("get", "/v1/changes") not in admin
+    async with app_client(seeded, clock, public_read=False) as private_client:
+        private = await needs_a_token(private_client)
+    reads = {operation for operation, needed in private.items() if needed} - admin
+    assert ("get", "/v1/codelists/{key}/options") in reads
+    assert ("post", "/v1/validate") in reads
+    assert ("get", "/v1/changes") in reads
+    assert ("get", "/health/live") not in reads
