@@ -26,13 +26,17 @@ A body struct that refuses unknown fields (msgspec's ``forbid_unknown_fields``) 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response, Router
+from litestar.enums import MediaType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response.base import ASGIResponse
 from litestar.routes import HTTPRoute
 
 from app.api.auth import read_access, sync_access
@@ -44,6 +48,8 @@ from app.api.openapi_schemas import (
     PROBLEM,
     RESPONSE_CONTENT,
 )
+from app.http.answer import Answer
+from app.http.conditional import CachePolicy, respond
 
 PROBLEMS = "problems"  # the key in a handler's ``opt``: extra statuses it answers
 BODY = "body"  # the key in a handler's ``opt``: the body it reads itself (a Request Body object)
@@ -193,6 +199,57 @@ def _needs_token(handler: HTTPRouteHandler, *, public_read: bool) -> bool:
     return bool(guards)
 
 
+# The document changes only when the service is upgraded: kept five minutes, then revalidated.
+_DOCUMENT_CACHING = CachePolicy(max_age=300)
+
+
+@lru_cache(maxsize=4)
+def _document_answer(body: bytes) -> Answer:
+    """The rendered document as an answer (its ETags and compressed forms), made once."""
+    return Answer(body, last_modified=datetime.now(UTC))
+
+
+class DocumentResponse(Response[bytes]):
+    """The document answered like every read (app/http/conditional.py): ``application/json``,
+    a strong ETag per content coding, 304 to a matching If-None-Match (or If-Modified-Since),
+    gzip or brotli, Cache-Control.
+
+    The response class of ``schema_router``: litestar's handler returns the rendered bytes and
+    cannot see the request's headers; this class can.
+    """
+
+    def to_asgi_response(
+        self, app: Litestar | None, request: Request[Any, Any, Any], **options: Any
+    ) -> ASGIResponse:
+        """The 200 or 304 for the request; anything but the document as litestar makes it."""
+        if self.status_code != HTTPStatus.OK or not isinstance(self.content, bytes):
+            return super().to_asgi_response(app, request, **options)
+        status, headers, body = respond(
+            _document_answer(self.content),
+            list(request.scope["headers"]),
+            now=datetime.now(UTC),
+            policy=_DOCUMENT_CACHING,
+        )
+        return ASGIResponse(
+            status_code=status,
+            body=body,
+            headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers],
+        )
+
+
+def schema_router() -> Router:
+    """The router litestar serves ``/schema/openapi.json`` from (``OpenAPIConfig``'s
+    ``openapi_router``), answering through ``DocumentResponse``."""
+    return Router(
+        "/schema",
+        route_handlers=[],
+        include_in_schema=False,
+        response_class=DocumentResponse,
+        dto=None,
+        return_dto=None,
+    )
+
+
 class CompletedOpenAPIJson(JsonRenderPlugin):
     """Serves ``/schema/openapi.json``: litestar's document, completed and encoded on its first
     request, then the same bytes every time.
@@ -202,7 +259,9 @@ class CompletedOpenAPIJson(JsonRenderPlugin):
     """
 
     def __init__(self, *, public_read: bool) -> None:
-        super().__init__()
+        # Plain JSON, as api.md says of everything it does not say otherwise of; litestar's
+        # default, application/vnd.oai.openapi+json, is one no integrator expects.
+        super().__init__(media_type=MediaType.JSON)
         self.public_read = public_read
         self._rendered: bytes | None = None
 

@@ -369,3 +369,22 @@ async def test_operations_that_need_a_token_say_so(
     assert ("post", "/v1/validate") in reads
     assert ("get", "/v1/changes") in reads
     assert ("get", "/health/live") not in reads
+
+
+async def test_the_document_is_json_and_cached_like_every_answer(client: AppClient) -> None:
+    first = await client.get("/schema/openapi.json")
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/json"  # api.md: JSON unless said
+    assert first.json()["openapi"].startswith("3.1")
+    etag = first.headers["etag"]
+    assert etag.startswith('"')  # strong
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    revalidated = await client.get("/schema/openapi.json", headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert revalidated.content == b""
+    assert revalidated.headers["etag"] == etag
+    other = await client.get("/schema/openapi.json", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200
+    assert other.content == first.content
+    head = await client.head("/schema/openapi.json")
+    assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
