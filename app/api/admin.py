@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access, review_access
@@ -17,7 +17,7 @@ from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED
 from app.api.openapi import BODY, PROBLEMS
-from app.api.params import integer_query
+from app.api.params import PathChangeSetId, integer_query
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
     MAX_DOCUMENT_BYTES,
@@ -33,7 +33,6 @@ JSON_TYPES = frozenset({"application/json", ""})
 MAX_BODY = 2 * MAX_DOCUMENT_BYTES
 
 AnyRequest = Request[Any, Any, Any]
-PathId = FromPath[str]
 _ID = re.compile(CHANGESET_ID_PATTERN)
 
 
@@ -164,7 +163,7 @@ class ChangeSetController(Controller):
         guards=[review_access],
         raises=[*DENIED, NotFoundException],
     )
-    async def detail(self, engine: EngineDep, changeset_id: PathId) -> ChangeSetOut:
+    async def detail(self, engine: EngineDep, changeset_id: PathChangeSetId) -> ChangeSetOut:
         async with engine.connect() as connection:
             record = await changesets.get(connection, _well_formed(changeset_id))
         if record is None:
@@ -187,7 +186,7 @@ class ChangeSetController(Controller):
         clock: ClockDep,
         catalog: CatalogDep,
         review: ReviewDep,
-        changeset_id: PathId,
+        changeset_id: PathChangeSetId,
     ) -> PublishedOut:
         record = await publish(
             engine,

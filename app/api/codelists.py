@@ -24,7 +24,7 @@ from app.api.params import (
     read_route,
 )
 from app.http.raw import RawResponse
-from app.reads.answers import ValidationItem
+from app.reads.answers import MAX_INCLUDE, ValidationItem
 from app.reads.schemas import (
     CodeListOut,
     CodeListsOut,
@@ -45,12 +45,16 @@ class ValidationRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     items: Annotated[list[ValidationItem], msgspec.Meta(max_length=MAX_VALIDATION_ITEMS)]
 
 
+# At most MAX_INCLUDE codes; and at most 5000 characters, so that the longest options URL the
+# document allows (every character 4 UTF-8 bytes, percent-encoded: 12 bytes; q, at and version
+# at their longest too) stays kilobytes under MAX_REQUEST_TARGET, granian's 414 limit.
+MAX_INCLUDE_CHARS = 5000
 Include = Annotated[
     str | None,
     QueryParameter(
-        max_length=6500,
+        max_length=MAX_INCLUDE_CHARS,
         description="Comma-separated codes to include whatever their state (a stored value an "
-        "edit form must show).",
+        f"edit form must show): at most {MAX_INCLUDE} codes and {MAX_INCLUDE_CHARS} characters.",
     ),
 ]
 Search = Annotated[

@@ -14,15 +14,29 @@ from typing import Annotated, Any
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from app.api.dependencies import AnswersDep
+from app.domain.documents import CHANGESET_ID_PATTERN, LIST_KEY_PATTERN
 from app.http.answer import Answer
 from app.http.raw import RawResponse
 from app.reads.answers import ReadQuery
 
-PathKey = FromPath[str]
-PathCode = FromPath[str]
+
+def path_parameter(**schema: Any) -> PathParameter:
+    """A path parameter whose ``schema`` (pattern, lengths) is written into the OpenAPI document
+    only: a value outside it names nothing, and is answered 404 like any other unknown name."""
+    return PathParameter(schema_extra=schema)
+
+
+PathKey = Annotated[str, path_parameter(pattern=LIST_KEY_PATTERN, max_length=64)]
+PathCode = Annotated[str, path_parameter(min_length=1, max_length=64)]
+PathChangeSetId = Annotated[str, path_parameter(pattern=CHANGESET_ID_PATTERN, max_length=100)]
+
+# Granian (hyper) answers a request whose request target (path and query) is longer than this
+# many bytes with 414 and no body, before the app sees it (measured by tests/api/test_openapi.py).
+# The longest URL the OpenAPI document allows stays well under it.
+MAX_REQUEST_TARGET = 65534
 
 MAX_VERSION = 2**31 - 1
 # Feed and audit positions (``seq``) stop at the largest integer a JSON number carries exactly

@@ -9,7 +9,6 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException, ValidationException
-from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.admin import ChangeSetOut, _well_formed
@@ -17,7 +16,7 @@ from app.api.auth import Authenticator, admin_access, any_token, approve_access
 from app.api.dependencies import ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED, problem
 from app.api.openapi import BODY
-from app.api.params import MAX_POSITION, integer_query
+from app.api.params import MAX_POSITION, PathChangeSetId, integer_query
 from app.domain.errors import FieldError, from_msgspec
 from app.store import audit
 from app.store.audit import AuditEntry
@@ -25,7 +24,6 @@ from app.store.review import FourEyes, approve, reject
 from app.store.tokens import Principal
 
 AnyRequest = Request[Any, Any, Any]
-PathId = FromPath[str]
 MAX_COMMENT = 5000
 Comment = Annotated[str, msgspec.Meta(max_length=MAX_COMMENT)]
 # A comment that says something has a character that is not white space. The class is the same
@@ -142,7 +140,7 @@ class ReviewController(Controller):
         engine: EngineDep,
         clock: ClockDep,
         review: ReviewDep,
-        changeset_id: PathId,
+        changeset_id: PathChangeSetId,
     ) -> ChangeSetOut:
         body = await _body(request, ApproveBody)
         approver = _principal(request)
@@ -169,7 +167,7 @@ class ReviewController(Controller):
         opt={BODY: _REJECTION},
     )
     async def reject(
-        self, request: AnyRequest, engine: EngineDep, clock: ClockDep, changeset_id: PathId
+        self, request: AnyRequest, engine: EngineDep, clock: ClockDep, changeset_id: PathChangeSetId
     ) -> ChangeSetOut:
         body = await _body(request, RejectBody)
         if body.comment is None or not _NON_BLANK.search(body.comment):

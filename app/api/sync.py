@@ -41,7 +41,9 @@ async def changes(
     limit: Annotated[int, integer_query(1, MAX_LIMIT)] = 500,
     list_key: Annotated[
         str | None,
-        QueryParameter(name="list", pattern=LIST_KEY_PATTERN, description="One list only."),
+        QueryParameter(
+            name="list", pattern=LIST_KEY_PATTERN, max_length=64, description="One list only."
+        ),
     ] = None,
     wait: Annotated[
         float,

@@ -3,15 +3,20 @@ carries real examples (issue 9 item 14)."""
 
 from __future__ import annotations
 
+import http.client
 import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import jsonschema_rs
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.params import MAX_REQUEST_TARGET
 from tests.api.conftest import People
 from tests.api.test_admin import rename
 from tests.conftest import AppClient, FixedClock, app_client
+from tests.servers import running_service
 
 PROBLEM = "application/problem+json"
 
@@ -388,3 +393,80 @@ async def test_the_document_is_json_and_cached_like_every_answer(client: AppClie
     assert other.content == first.content
     head = await client.head("/schema/openapi.json")
     assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+
+
+# The most bytes a character of a query or path takes on the wire: 4 UTF-8 bytes, each
+# percent-encoded.
+BYTES_PER_CHAR = 12
+URL_MARGIN = 2048
+
+
+def longest_value(schema: dict[str, Any]) -> int:
+    """The bytes, on the wire, of the longest value a parameter's schema allows."""
+    if "enum" in schema:
+        return max(len(quote(str(value))) for value in schema["enum"] if value is not None)
+    arms = [schema, *schema.get("oneOf", [])]
+    kinds = {arm.get("type") for arm in arms} - {None, "null"}
+    if kinds == {"string"}:
+        if any(arm.get("format") == "date" for arm in arms):
+            return len("2025-06-30")
+        lengths = [arm["maxLength"] for arm in arms if "maxLength" in arm]
+        assert lengths, f"a string without maxLength: {schema}"
+        return max(lengths) * BYTES_PER_CHAR
+    if kinds == {"integer"}:
+        return max(len(str(schema["minimum"])), len(str(schema["maximum"])))
+    if kinds == {"number"}:
+        return len(repr(-2.2250738585072014e-308))  # the longest repr of a float
+    assert kinds == {"boolean"}, schema
+    return len("false")
+
+
+def longest_target(operation: dict[str, Any], path: str) -> int:
+    """The bytes of the longest request target (path and query) the operation's parameters allow."""
+    length = len(path)
+    for parameter in operation.get("parameters", []):
+        value = longest_value(parameter["schema"])
+        if parameter["in"] == "path":
+            length += value - len("{" + parameter["name"] + "}")
+        elif parameter["in"] == "query":
+            length += len(f"&{quote(parameter['name'])}=") + value
+    return length
+
+
+async def test_the_longest_valid_url_fits_the_http_server(client: AppClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    longest = {
+        (method, path): longest_target(operation, path)
+        for path, method, operation in operations(schema)
+    }
+    for operation, length in longest.items():
+        assert length <= MAX_REQUEST_TARGET - URL_MARGIN, (operation, length)
+    # The options read, with include, is the longest; the measure above is not vacuous.
+    assert max(longest.values()) == longest[("get", "/v1/codelists/{key}/options")] > 60000
+
+
+def status_of(url: str, target: str) -> int:
+    """The status ``GET target`` gets from the server at ``url`` (byte for byte as given)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        connection.request("GET", target)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_granian_refuses_longer_targets_than_max_request_target(tmp_path: Path) -> None:
+    """MAX_REQUEST_TARGET is the HTTP server's real limit, and the longest URL the document
+    allows (every character four UTF-8 bytes) reaches the app."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'codelists.db'}"}
+    with running_service(env, tmp_path / "serve.log") as service:
+        at_limit = "/v1/codelists?at=" + "x" * (MAX_REQUEST_TARGET - len("/v1/codelists?at="))
+        assert status_of(service.url, at_limit) == 400  # the app's answer: not a date
+        assert status_of(service.url, at_limit + "x") == 414
+        four_bytes = quote("\U0001f600")  # 12 bytes
+        longest = (
+            f"/v1/codelists/{'k' * 64}/options?at=2025-06-30&version=2147483647"
+            f"&include={four_bytes * 5000}&q={four_bytes * 200}"
+        )
+        assert status_of(service.url, longest) == 404  # the app's: no such list
