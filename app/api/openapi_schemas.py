@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 import msgspec
 
 from app.domain import documents
+from app.domain.destinations import URL_PATTERN
 from app.domain.documents import LIST_KEY_PATTERN, ChangeSetDocument
 from app.domain.limits import Limit
 
@@ -196,6 +197,15 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("ValueOut", "attributes"): ATTRIBUTE_VALUES,
     ("ValueDetailOut", "attributes"): ATTRIBUTE_VALUES,
     ("ExportedValue", "attributes"): ATTRIBUTE_VALUES,
+    # The form the server checks the URL for by hand (422 with the path url, not 400).
+    ("NewSubscription", "url"): {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2000,
+        "pattern": URL_PATTERN,
+        "description": "http or https, without credentials; its host must resolve to public "
+        "addresses only (or ones in CODELISTS_WEBHOOK_ALLOWED_NETWORKS), else 422.",
+    },
     # msgspec's constraints on list items do not reach litestar's schema.
     ("NewSubscription", "lists"): {
         "oneOf": [

@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jsonschema_rs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.params import MAX_REQUEST_TARGET
+from app.domain.destinations import URL_PATTERN, url_problem
 from tests.api.conftest import People
 from tests.api.test_admin import rename
 from tests.conftest import AppClient, FixedClock, app_client
@@ -470,3 +473,18 @@ def test_granian_refuses_longer_targets_than_max_request_target(tmp_path: Path) 
             f"&include={four_bytes * 5000}&q={four_bytes * 200}"
         )
         assert status_of(service.url, longest) == 404  # the app's: no such list
+
+
+async def test_the_subscription_url_is_described_by_the_form_the_server_checks(
+    client: AppClient,
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    url = schema["components"]["schemas"]["NewSubscription"]["properties"]["url"]
+    assert url["pattern"] == URL_PATTERN
+
+
+# JSON Schema's $ is the end of the text (ECMAScript), Python's may stand before a last newline.
+@given(st.from_regex(URL_PATTERN.removesuffix("$") + r"\Z"))
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_url_the_pattern_takes_has_the_form_the_server_takes(url: str) -> None:
+    assert url_problem(url) is None, url
