@@ -1,4 +1,8 @@
-"""Query parameters shared by the read endpoints, and the one read-handler helper.
+"""Parameters shared by the endpoints, and the one read-handler helper.
+
+Path parameters carry their form into the OpenAPI document, integer query parameters their exact
+bounds (``integer_query``), and every URL the document allows fits the HTTP server's limit
+(``MAX_REQUEST_TARGET``).
 
 Every one-list read takes the list key, ``at`` and ``version`` (api.md "Time and validity") and
 is answered through the answer cache; ``ListRead`` bundles the three with the request, so a
