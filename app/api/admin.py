@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -11,27 +10,18 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import (
-    OpenAPIFormat,
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    RequestBody,
-    Schema,
-)
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.api.auth import admin_access, review_access
 from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED
-from app.api.openapi import PROBLEMS
+from app.api.openapi import BODY, PROBLEMS
+from app.api.params import PathChangeSetId, integer_query
 from app.domain.documents import (
     CHANGESET_ID_PATTERN,
-    LIST_KEY_PATTERN,
     MAX_DOCUMENT_BYTES,
-    MAX_OPERATIONS,
     parse_document,
 )
 from app.domain.errors import InvalidDocument
@@ -44,7 +34,6 @@ JSON_TYPES = frozenset({"application/json", ""})
 MAX_BODY = 2 * MAX_DOCUMENT_BYTES
 
 AnyRequest = Request[Any, Any, Any]
-PathId = FromPath[str]
 _ID = re.compile(CHANGESET_ID_PATTERN)
 
 
@@ -75,61 +64,15 @@ class ChangeSetsOut(msgspec.Struct):
     changesets: list[ChangeSetOut]
 
 
-def _text(min_length: int, max_length: int, *, nullable: bool = False) -> Schema:
-    # The limits of app/domain/documents.py (Label, Reason, Text), so a fuzzer's or a reader's
-    # idea of a valid document matches the service's.
-    text = Schema(type=OpenAPIType.STRING, min_length=min_length, max_length=max_length)
-    return Schema(one_of=[text, Schema(type=OpenAPIType.NULL)]) if nullable else text
-
-
-_DOCUMENT = Schema(
-    type=OpenAPIType.OBJECT,
-    description="A change-set document: see changesets.md. Operations: create_list, "
-    "update_list, upsert, set.",
-    required=["id", "reason", "changes"],
-    additional_properties=False,
-    properties={
-        "id": Schema(type=OpenAPIType.STRING, pattern=CHANGESET_ID_PATTERN),
-        "release": _text(1, 100, nullable=True),
-        "reason": _text(1, 2000),
-        "reference": _text(0, 5000, nullable=True),
-        "publish_at": Schema(
-            type=OpenAPIType.STRING,
-            format=OpenAPIFormat.DATE_TIME,
-            description="Publish at this moment (RFC 3339 with offset), once it may be published.",
-        ),
-        "changes": Schema(
-            type=OpenAPIType.ARRAY,
-            min_items=1,
-            max_items=MAX_OPERATIONS,
-            items=Schema(
-                type=OpenAPIType.OBJECT,
-                required=["op", "list"],
-                properties={
-                    "op": Schema(
-                        type=OpenAPIType.STRING,
-                        enum=["create_list", "update_list", "upsert", "set"],
-                    ),
-                    "list": Schema(type=OpenAPIType.STRING, pattern=LIST_KEY_PATTERN),
-                },
-            ),
-        ),
+# The submit operation reads its body itself (JSON or YAML); the document's schema is made from
+# the structs the server decodes it with (app/api/openapi_schemas.py).
+_DOCUMENT_BODY = {
+    "required": True,
+    "content": {
+        media_type: {"schema": {"$ref": "#/components/schemas/ChangeSetDocument"}}
+        for media_type in ("application/json", "application/yaml")
     },
-)
-
-
-@dataclass
-class _ChangeSetOperation(Operation):
-    """The submit operation reads its body itself (JSON or YAML): documented here."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            content={
-                media_type: OpenAPIMediaType(schema=_DOCUMENT)
-                for media_type in ("application/json", "application/yaml")
-            },
-        )
+}
 
 
 def _author(request: AnyRequest) -> str:
@@ -153,8 +96,7 @@ class ChangeSetController(Controller):
         summary="Submit a change set (JSON or YAML); ?publish=true publishes it too",
         request_max_body_size=MAX_BODY,
         status_code=HTTP_201_CREATED,
-        operation_class=_ChangeSetOperation,
-        opt={INVALID_BODY: InvalidDocument, PROBLEMS: (409, 415, 422)},
+        opt={INVALID_BODY: InvalidDocument, PROBLEMS: (409, 415, 422), BODY: _DOCUMENT_BODY},
         responses={
             200: ResponseSpec(
                 ChangeSetOut,
@@ -215,7 +157,7 @@ class ChangeSetController(Controller):
         self,
         engine: EngineDep,
         status: StatusFilter = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        limit: Annotated[int, integer_query(1, 1000)] = 100,
     ) -> ChangeSetsOut:
         async with engine.connect() as connection:
             records = await changesets.newest_first(connection, limit=limit, status=status)
@@ -227,7 +169,7 @@ class ChangeSetController(Controller):
         guards=[review_access],
         raises=[*DENIED, NotFoundException],
     )
-    async def detail(self, engine: EngineDep, changeset_id: PathId) -> ChangeSetOut:
+    async def detail(self, engine: EngineDep, changeset_id: PathChangeSetId) -> ChangeSetOut:
         async with engine.connect() as connection:
             record = await changesets.get(connection, _well_formed(changeset_id))
         if record is None:
@@ -250,7 +192,7 @@ class ChangeSetController(Controller):
         clock: ClockDep,
         catalog: CatalogDep,
         review: ReviewDep,
-        changeset_id: PathId,
+        changeset_id: PathChangeSetId,
     ) -> PublishedOut:
         record = await publish(
             engine,

@@ -12,17 +12,19 @@ from litestar.params import JSONBody, QueryParameter
 from app.api.auth import read_access
 from app.api.dependencies import AnswersDep, ClockDep, ReadsDep
 from app.api.params import (
+    MAX_VERSION,
     At,
     Code,
     ListReadDep,
     PathCode,
     Version,
+    integer_query,
     provide_list_read,
     provide_list_read_at,
     read_route,
 )
 from app.http.raw import RawResponse
-from app.reads.answers import ValidationItem
+from app.reads.answers import MAX_INCLUDE, ValidationItem
 from app.reads.schemas import (
     CodeListOut,
     CodeListsOut,
@@ -43,12 +45,16 @@ class ValidationRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     items: Annotated[list[ValidationItem], msgspec.Meta(max_length=MAX_VALIDATION_ITEMS)]
 
 
+# At most MAX_INCLUDE codes; and at most 5000 characters, so that the longest options URL the
+# document allows (every character 4 UTF-8 bytes, percent-encoded: 12 bytes; q, at and version
+# at their longest too) stays kilobytes under MAX_REQUEST_TARGET, granian's 414 limit.
+MAX_INCLUDE_CHARS = 5000
 Include = Annotated[
     str | None,
     QueryParameter(
-        max_length=6500,
+        max_length=MAX_INCLUDE_CHARS,
         description="Comma-separated codes to include whatever their state (a stored value an "
-        "edit form must show).",
+        f"edit form must show): at most {MAX_INCLUDE} codes and {MAX_INCLUDE_CHARS} characters.",
     ),
 ]
 Search = Annotated[
@@ -57,15 +63,15 @@ Search = Annotated[
 ]
 FromVersion = Annotated[
     int | None,
-    QueryParameter(
+    integer_query(
+        1,
+        MAX_VERSION,
         name="from",
-        ge=1,
-        le=2**31 - 1,
         description="The version to compare with, 1 to `to`. Default: `to` - 1 (1 when `to` is 1).",
     ),
 ]
 ToVersion = Annotated[
-    int | None, QueryParameter(name="to", ge=1, le=2**31 - 1, description="Default: latest.")
+    int | None, integer_query(1, MAX_VERSION, name="to", description="Default: latest.")
 ]
 
 

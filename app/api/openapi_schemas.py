@@ -6,11 +6,69 @@ release 2025-4 that deactivated code 59 on 2025-07-01).
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from app.domain.documents import LIST_KEY_PATTERN
+import msgspec
+
+from app.domain import documents
+from app.domain.destinations import URL_PATTERN
+from app.domain.documents import LIST_KEY_PATTERN, ChangeSetDocument
+from app.domain.limits import Limit
 
 _REF = "#/components/schemas/"
+
+
+def _string_limit(hint: Any) -> int | None:
+    """The ``Limit`` of the strings in a field typed ``hint``, through ``Annotated``, unions and
+    lists (a struct inside has fields of its own); None when there is none."""
+    origin = get_origin(hint)
+    if origin is Annotated:
+        base, *extras = get_args(hint)
+        limits = [extra.chars for extra in extras if isinstance(extra, Limit)]
+        return min(limits) if limits else _string_limit(base)
+    if origin is Union or origin is types.UnionType or origin is list:
+        found = [chars for arg in get_args(hint) if (chars := _string_limit(arg)) is not None]
+        return min(found) if found else None
+    return None
+
+
+def _limit_strings(node: Any, chars: int) -> None:
+    """``maxLength`` ``chars`` on every string schema in ``node`` (not through references)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string":
+            node["maxLength"] = chars
+        for value in node.values():
+            _limit_strings(value, chars)
+    elif isinstance(node, list):
+        for value in node:
+            _limit_strings(value, chars)
+
+
+def document_components() -> dict[str, dict[str, Any]]:
+    """The change-set document as schema components, ``ChangeSetDocument`` and its parts.
+
+    Made by msgspec from the structs the server decodes documents with
+    (app/domain/documents.py), so every field, type and pattern is the server's, and every
+    object refuses fields it does not name (``additionalProperties: false``), as the server
+    does. The length limits, which the server checks as rule errors (app/domain/limits.py),
+    become ``maxLength``.
+    """
+    _, components = msgspec.json.schema_components(
+        [ChangeSetDocument], ref_template=_REF + "{name}"
+    )
+    for name, component in components.items():
+        struct = getattr(documents, name)
+        hints = get_type_hints(struct, include_extras=True)
+        for field in msgspec.structs.fields(struct):
+            chars = _string_limit(hints[field.name])
+            if chars is not None:
+                _limit_strings(component["properties"][field.encode_name], chars)
+    components["ChangeSetDocument"]["description"] = (
+        "A change-set document (changesets.md): what changes in which lists, and why."
+    )
+    return components
+
 
 PROBLEM: dict[str, Any] = {
     "type": "object",
@@ -127,6 +185,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    **document_components(),
 }
 
 # (component, field) -> the field's schema, where litestar's is untyped.
@@ -138,6 +197,15 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("ValueOut", "attributes"): ATTRIBUTE_VALUES,
     ("ValueDetailOut", "attributes"): ATTRIBUTE_VALUES,
     ("ExportedValue", "attributes"): ATTRIBUTE_VALUES,
+    # The form the server checks the URL for by hand (422 with the path url, not 400).
+    ("NewSubscription", "url"): {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2000,
+        "pattern": URL_PATTERN,
+        "description": "http or https, without credentials; its host must resolve to public "
+        "addresses only (or ones in CODELISTS_WEBHOOK_ALLOWED_NETWORKS), else 422.",
+    },
     # msgspec's constraints on list items do not reach litestar's schema.
     ("NewSubscription", "lists"): {
         "oneOf": [
@@ -207,7 +275,22 @@ EXAMPLES: dict[str, Any] = {
             {"list": "fravaer", "code": "1", "at": "2025-06-30", "version": 2},
         ]
     },
-    "NewSubscription": {"url": "https://198.51.100.7/hooks/codelists", "lists": ["fravaer"]},
+    # A literal public address: accepted as it stands, with no name to resolve (198.51.100.0/24
+    # and the other documentation ranges are not public, so the service refuses them).
+    "NewSubscription": {"url": "https://93.184.215.14/hooks/codelists", "lists": ["fravaer"]},
+    "ChangeSetDocument": {
+        "id": "2026-1-ferie-og-fridage",
+        "release": "2026-1",
+        "reason": "Koden dækker også afspadsering og andre fridage",
+        "changes": [
+            {
+                "op": "set",
+                "list": "fravaer",
+                "codes": ["10"],
+                "fields": {"name": "Ferie og fridage"},
+            }
+        ],
+    },
 }
 
 # (path, status) -> the answer's content, for answers that are not litestar-encoded JSON.

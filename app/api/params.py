@@ -1,4 +1,8 @@
-"""Query parameters shared by the read endpoints, and the one read-handler helper.
+"""Parameters shared by the endpoints, and the one read-handler helper.
+
+Path parameters carry their form into the OpenAPI document, integer query parameters their exact
+bounds (``integer_query``), and every URL the document allows fits the HTTP server's limit
+(``MAX_REQUEST_TARGET``).
 
 Every one-list read takes the list key, ``at`` and ``version`` (api.md "Time and validity") and
 is answered through the answer cache; ``ListRead`` bundles the three with the request, so a
@@ -14,15 +18,48 @@ from typing import Annotated, Any
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from app.api.dependencies import AnswersDep
+from app.domain.documents import CHANGESET_ID_PATTERN, LIST_KEY_PATTERN
 from app.http.answer import Answer
 from app.http.raw import RawResponse
 from app.reads.answers import ReadQuery
 
-PathKey = FromPath[str]
-PathCode = FromPath[str]
+
+def path_parameter(**schema: Any) -> PathParameter:
+    """A path parameter whose ``schema`` (pattern, lengths) is written into the OpenAPI document
+    only: a value outside it names nothing, and is answered 404 like any other unknown name."""
+    return PathParameter(schema_extra=schema)
+
+
+PathKey = Annotated[str, path_parameter(pattern=LIST_KEY_PATTERN, max_length=64)]
+PathCode = Annotated[str, path_parameter(min_length=1, max_length=64)]
+PathChangeSetId = Annotated[str, path_parameter(pattern=CHANGESET_ID_PATTERN, max_length=100)]
+
+# Granian (hyper) answers a request whose request target (path and query) is longer than this
+# many bytes with 414 and no body, before the app sees it (measured by tests/api/test_openapi.py).
+# The longest URL the OpenAPI document allows stays well under it.
+MAX_REQUEST_TARGET = 65534
+
+MAX_VERSION = 2**31 - 1
+# Feed and audit positions (``seq``) stop at the largest integer a JSON number carries exactly
+# in every client (JavaScript's Number.MAX_SAFE_INTEGER); no sequence gets near it.
+MAX_POSITION = 2**53 - 1
+
+
+def integer_query(low: int, high: int, **options: Any) -> QueryParameter:
+    """A query parameter taking the integers ``low`` to ``high``, with those exact bounds in
+    the OpenAPI document.
+
+    Litestar writes bounds into the document as floats, which for large ones names another
+    number than the server checks (2**63 - 1 becomes 2**63), and leaves out a bound of 0 on a
+    parameter that may be absent; ``schema_extra`` writes them as given.
+    """
+    return QueryParameter(
+        ge=low, le=high, schema_extra={"minimum": low, "maximum": high}, **options
+    )
+
 
 At = Annotated[
     date | None,
@@ -33,9 +70,7 @@ At = Annotated[
 ]
 Version = Annotated[
     int | None,
-    QueryParameter(
-        ge=1, le=2**31 - 1, description="The published version to read. Default: latest."
-    ),
+    integer_query(1, MAX_VERSION, description="The published version to read. Default: latest."),
 ]
 Code = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 

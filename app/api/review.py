@@ -3,18 +3,20 @@ the audit log."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException, ValidationException
-from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.admin import ChangeSetOut, _well_formed
 from app.api.auth import Authenticator, admin_access, any_token, approve_access
 from app.api.dependencies import ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED, problem
+from app.api.openapi import BODY
+from app.api.params import MAX_POSITION, PathChangeSetId, integer_query
 from app.domain.errors import FieldError, from_msgspec
 from app.store import audit
 from app.store.audit import AuditEntry
@@ -22,8 +24,14 @@ from app.store.review import FourEyes, approve, reject
 from app.store.tokens import Principal
 
 AnyRequest = Request[Any, Any, Any]
-PathId = FromPath[str]
-Comment = Annotated[str, msgspec.Meta(max_length=5000)]
+MAX_COMMENT = 5000
+Comment = Annotated[str, msgspec.Meta(max_length=MAX_COMMENT)]
+# A comment that says something has a character that is not white space. The class is the same
+# set in Python's ``re`` (which counts \x1c-\x1f and \x85 as white space) and in the
+# ECMAScript patterns of JSON Schema (which count \ufeff): what the server refuses as blank is
+# what the OpenAPI document calls invalid, whichever engine checks it.
+NON_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+_NON_BLANK = re.compile(NON_BLANK)
 T = TypeVar("T")
 
 
@@ -33,6 +41,53 @@ class ApproveBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class RejectBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     comment: Comment | None = None  # required: checked by hand, to name the path
+
+
+# The bodies as the OpenAPI document describes them: the handlers read them themselves, to
+# answer every error as a 422 with its path (``_body``).
+_APPROVAL: dict[str, Any] = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "title": "Approval",
+                "additionalProperties": False,
+                "properties": {
+                    "comment": {
+                        "oneOf": [
+                            {"type": "string", "maxLength": MAX_COMMENT},
+                            {"type": "null"},
+                        ],
+                        "description": "Recorded with the approval in the audit log.",
+                    }
+                },
+            }
+        }
+    },
+}
+_REJECTION: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "title": "Rejection",
+                "additionalProperties": False,
+                "required": ["comment"],
+                "properties": {
+                    "comment": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_COMMENT,
+                        "pattern": NON_BLANK,
+                        "description": "Why: not blank (a character other than white space).",
+                    }
+                },
+            }
+        }
+    },
+}
 
 
 class WhoAmI(msgspec.Struct):
@@ -77,6 +132,7 @@ class ReviewController(Controller):
         summary="Approve a planned change set (four eyes)",
         raises=DECIDE,
         status_code=HTTP_200_OK,
+        opt={BODY: _APPROVAL},
     )
     async def approve(
         self,
@@ -84,7 +140,7 @@ class ReviewController(Controller):
         engine: EngineDep,
         clock: ClockDep,
         review: ReviewDep,
-        changeset_id: PathId,
+        changeset_id: PathChangeSetId,
     ) -> ChangeSetOut:
         body = await _body(request, ApproveBody)
         approver = _principal(request)
@@ -108,12 +164,13 @@ class ReviewController(Controller):
         summary="Reject a change set, with a comment",
         raises=DECIDE,
         status_code=HTTP_200_OK,
+        opt={BODY: _REJECTION},
     )
     async def reject(
-        self, request: AnyRequest, engine: EngineDep, clock: ClockDep, changeset_id: PathId
+        self, request: AnyRequest, engine: EngineDep, clock: ClockDep, changeset_id: PathChangeSetId
     ) -> ChangeSetOut:
         body = await _body(request, RejectBody)
-        if body.comment is None or not body.comment.strip():
+        if body.comment is None or not _NON_BLANK.search(body.comment):
             raise _invalid([FieldError("comment", "a comment saying why is required")])
         record = await reject(
             engine,
@@ -146,8 +203,8 @@ async def whoami(request: AnyRequest) -> WhoAmI:
 )
 async def audit_log(
     engine: EngineDep,
-    after: Annotated[int, QueryParameter(ge=0, le=2**63 - 1)] = 0,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    after: Annotated[int, integer_query(0, MAX_POSITION)] = 0,
+    limit: Annotated[int, integer_query(1, 1000)] = 100,
 ) -> AuditPage:
     async with engine.connect() as connection:
         entries, more = await audit.page(connection, after=after, limit=limit)

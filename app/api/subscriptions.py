@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.api.auth import admin_access
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, NetworksDep, SecretsDep
 from app.api.openapi import PROBLEMS
+from app.api.params import path_parameter
 from app.domain.destinations import Network
 from app.domain.documents import ListKey
 from app.domain.errors import FieldError, InvalidRequest, InvalidSubscription, NotFound
@@ -23,8 +24,8 @@ from app.store.secrets import new_secret
 from app.store.subscriptions import DeliveryStatus, Subscription
 from app.workers.destinations import destination_problem
 
-PathId = FromPath[str]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PathId = Annotated[str, path_parameter(pattern=_UUID.pattern, max_length=36)]
 
 
 class NewSubscription(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

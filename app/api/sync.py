@@ -13,6 +13,7 @@ from litestar.params import QueryParameter
 
 from app.api.auth import SYNC_SCOPES, sync_access
 from app.api.dependencies import AnswersDep, CatalogDep, EngineDep
+from app.api.params import MAX_POSITION, integer_query
 from app.domain.documents import LIST_KEY_PATTERN
 from app.domain.errors import BadParameter
 from app.http.answer import Answer
@@ -35,12 +36,14 @@ async def changes(
     engine: EngineDep,
     catalog: CatalogDep,
     after: Annotated[
-        int, QueryParameter(ge=0, le=2**63 - 1, description="Entries with seq > after.")
+        int, integer_query(0, MAX_POSITION, description="Entries with seq > after.")
     ] = 0,
-    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
+    limit: Annotated[int, integer_query(1, MAX_LIMIT)] = 500,
     list_key: Annotated[
         str | None,
-        QueryParameter(name="list", pattern=LIST_KEY_PATTERN, description="One list only."),
+        QueryParameter(
+            name="list", pattern=LIST_KEY_PATTERN, max_length=64, description="One list only."
+        ),
     ] = None,
     wait: Annotated[
         float,

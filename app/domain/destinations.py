@@ -28,6 +28,31 @@ def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+_HEX = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    [
+        f"({_HEX}:){{7}}{_HEX}",
+        f"({_HEX}:){{1,7}}:",
+        f"({_HEX}:){{1,6}}:{_HEX}",
+        *(f"({_HEX}:){{1,{6 - n}}}(:{_HEX}){{1,{n + 1}}}" for n in range(1, 5)),
+        f"{_HEX}:(:{_HEX}){{1,6}}",
+        f":((:{_HEX}){{1,7}}|:)",
+    ]
+)
+_PORT = "6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}"
+# The URLs ``url_problem`` accepts, as a pattern that Python and ECMAScript (JSON Schema, the
+# OpenAPI document) read alike: http or https in any letter case, a host (a name in ASCII, or an
+# IPv4 or bracketed IPv6 address), a port up to 65535, then anything without white space or
+# control characters; no credentials. Narrower than ``url_problem`` (no IDN written in Unicode,
+# no empty port), never wider.
+URL_PATTERN = (
+    "^[Hh][Tt][Tt][Pp][Ss]?://"
+    f"([A-Za-z0-9._~!$&'()*+,;=%-]+|\\[({_IPV6})\\])"
+    f"(:({_PORT}))?"
+    "([/?#][^\\x00-\\x20\\x7f]*)?$"
+)
+
+
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a webhook URL by its form alone, or None."""
     if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):

@@ -19,7 +19,7 @@ from app.api.components import ComponentController
 from app.api.console import ConsoleController
 from app.api.docs import docs, docs_assets
 from app.api.errors import problem_details_plugin
-from app.api.openapi import CompletedOpenAPIJson
+from app.api.openapi import CompletedOpenAPIJson, schema_router
 from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
@@ -85,9 +85,9 @@ def create_litestar(services: Services) -> Litestar:
             title="Code lists",
             version="1",
             description="Versioned code lists for the Danish employment system (api.md).",
-            path="/schema",
+            openapi_router=schema_router(),
             # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
-            render_plugins=[CompletedOpenAPIJson()],
+            render_plugins=[CompletedOpenAPIJson(public_read=services.settings.public_read)],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
