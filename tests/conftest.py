@@ -13,6 +13,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import inspect
 import os
 import shutil
 import threading
@@ -203,7 +204,16 @@ def postgres_seeded_copies(postgres_seeded_template: str) -> Iterator[PostgresCo
 _SQLITE_THREAD = "(_connection_worker_thread)"  # aiosqlite names each connection's thread so
 
 
-@pytest.fixture(autouse=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every coroutine test waits for its aiosqlite threads (below) before its loop closes;
+    first of its fixtures, so last to be torn down, after its engines are disposed. Not the
+    other tests: an event loop around a synchronous test stops Playwright's own."""
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.insert(0, "_sqlite_threads_end_before_the_loop")
+
+
+@pytest.fixture
 async def _sqlite_threads_end_before_the_loop() -> AsyncIterator[None]:
     """Wait (at most 5 s) for the aiosqlite connection threads a test started to end.
 
