@@ -11,6 +11,7 @@ errors, checked while planning (limits.py).
 from __future__ import annotations
 
 import builtins
+import contextlib
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -164,6 +165,8 @@ def convert_document(tree: Any, found: list[FieldError] | None = None) -> Change
     reported with the others, each operation's in document order.
     """
     errors = list(found or ())
+    with contextlib.suppress(RecursionError):  # the conversion below says where it nests so
+        tree = whole_numbers_as_integers(tree)
     if not errors:
         try:  # a valid document in one go; an invalid one again, slowly, to find every error
             return msgspec.convert(tree, ChangeSetDocument)
@@ -187,6 +190,23 @@ def convert_document(tree: Any, found: list[FieldError] | None = None) -> Change
     if errors:
         raise InvalidDocument(in_document_order(errors))
     return ChangeSetDocument(**{**header, "changes": operations})
+
+
+def whole_numbers_as_integers(tree: Any) -> Any:
+    """``tree`` with every finite float that has no fraction (``59.0``) as an ``int``.
+
+    JSON has one number type (RFC 8259 section 6), and JSON Schema counts ``1.0`` as an
+    integer, so a document an OpenAPI client writes with ``"sort_order": 59.0`` means 59; the
+    API's other bodies are read that way too. A string is never a number here. Raises
+    RecursionError for a tree nested too deeply, like the conversion after it.
+    """
+    if isinstance(tree, float):
+        return int(tree) if tree.is_integer() else tree
+    if isinstance(tree, dict):
+        return {key: whole_numbers_as_integers(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [whole_numbers_as_integers(item) for item in tree]
+    return tree
 
 
 def _convert_header(tree: dict[Any, Any], errors: list[FieldError]) -> dict[str, Any]:

@@ -152,3 +152,27 @@ def test_codes_may_not_hold_commas_slashes_or_spaces() -> None:
             "changes": [{"op": "set", "list": "l", "codes": [code], "fields": {"active": False}}],
         }
         assert errors_of(tree)[0][0] == "changes[0].codes[0]"
+
+
+def test_a_whole_number_written_with_a_fraction_is_that_integer() -> None:
+    """JSON has one number type (RFC 8259 section 6): 59.0 is 59, 59.5 is no integer, and a
+    string is never a number."""
+    template = (
+        '{"id": "n1", "reason": "r", "changes": [{"op": "upsert", "list": "fravaer", "values": '
+        '[{"code": "63", "name": "Ny", "valid_from": "2026-01-01", "sort_order": %s}]}]}'
+    )
+    document = parse_document((template % "59.0").encode(), yaml=False)
+    (operation,) = document.changes
+    assert isinstance(operation, Upsert)
+    (value,) = operation.values
+    assert value.sort_order == 59 and isinstance(value.sort_order, int)
+    assert document == parse_document((template % "59").encode(), yaml=False)
+    for refused in ("59.5", '"59"'):
+        with pytest.raises(InvalidDocument) as caught:
+            parse_document((template % refused).encode(), yaml=False)
+        assert [e.path for e in caught.value.errors] == ["changes[0].values[0].sort_order"]
+    yaml = VALID_YAML.replace(
+        b"valid_from: 2026-01-01}", b"valid_from: 2026-01-01, sort_order: 7.0}"
+    )
+    (_, upsert) = parse_document(yaml, yaml=True).changes
+    assert isinstance(upsert, Upsert) and upsert.values[0].sort_order == 7
