@@ -28,9 +28,11 @@ __all__ = ["MAX_DOCUMENT_BYTES", "ChangeSetDocument", "convert_document", "parse
 MAX_OPERATIONS = 10_000
 
 # A code is served as a string and used in URLs and in comma-separated `include=` lists,
-# hence no whitespace, commas or slashes.
-_CODE_CHARS = r"^[^\s,/\x00-\x1f\x7f]+$"
-Code = Annotated[str, Meta(min_length=1, pattern=_CODE_CHARS), Limit(64)]
+# hence no whitespace, commas or slashes. \s differs between regex engines (U+0085 is white
+# space to Python's re only, U+FEFF to ECMAScript's only), so both are named: the pattern in
+# the OpenAPI document then takes exactly the codes the server takes.
+CODE_PATTERN = r"^[^\s,/\x00-\x1f\x7f\x85\ufeff]+$"
+Code = Annotated[str, Meta(min_length=1, pattern=CODE_PATTERN), Limit(64)]
 # Path and query parameters (and subscriptions) take a list key with its length in the pattern;
 # in a document the length is a limit, a rule error (limits.py).
 LIST_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"

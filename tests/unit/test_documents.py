@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.domain.documents import (
+    CODE_PATTERN,
     MAX_DOCUMENT_BYTES,
     SetFields,
     Upsert,
@@ -176,3 +179,15 @@ def test_a_whole_number_written_with_a_fraction_is_that_integer() -> None:
     )
     (_, upsert) = parse_document(yaml, yaml=True).changes
     assert isinstance(upsert, Upsert) and upsert.values[0].sort_order == 7
+
+
+def test_the_code_pattern_reads_alike_in_python_and_in_the_openapi_validators() -> None:
+    """The OpenAPI document carries CODE_PATTERN; a client's validator (here the Rust one
+    schemathesis uses, ECMAScript-like for \\s) must take exactly the codes the server takes."""
+    import jsonschema_rs
+
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": CODE_PATTERN})
+    spaces = [0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF]
+    for point in [*range(0x100), *spaces]:
+        code = f"a{chr(point)}b"
+        assert validator.is_valid(code) == bool(re.match(CODE_PATTERN, code)), hex(point)
