@@ -29,7 +29,8 @@ def bundled_folder(packaged: str, source: str) -> Path:
 
 
 ALEMBIC_DIR = bundled_folder("migrations", "alembic")
-_VERSION_TABLE = "alembic_version"  # alembic's default, which alembic/env.py keeps
+# alembic's default version table, which alembic/env.py keeps.
+_VERSION_TABLE = sa.table("alembic_version", sa.column("version_num"))
 
 
 def _json_text(value: Any) -> str:
@@ -92,9 +93,9 @@ async def current_revision(connection: AsyncConnection) -> str | None:
     """
 
     def read(sync_connection: Connection) -> str | None:
-        if not sa.inspect(sync_connection).has_table(_VERSION_TABLE):
+        if not sa.inspect(sync_connection).has_table(_VERSION_TABLE.name):
             return None
-        rows = sync_connection.execute(sa.text(f"SELECT version_num FROM {_VERSION_TABLE}"))
+        rows = sync_connection.execute(sa.select(_VERSION_TABLE.c.version_num))
         revisions = sorted(str(revision) for revision in rows.scalars())
         # Several rows would mean several branch heads: not "at head" for a linear history.
         return ",".join(revisions) or None
