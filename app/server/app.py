@@ -17,7 +17,7 @@ from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
 from app.api.components import ComponentController
 from app.api.console import ConsoleController
-from app.api.docs import docs, docs_assets
+from app.api.docs import docs, docs_assets, docs_init
 from app.api.errors import problem_details_plugin
 from app.api.openapi import CompletedOpenAPIJson, schema_router
 from app.api.review import ReviewController, audit_log, whoami
@@ -29,6 +29,7 @@ from app.http.allow import AllowMiddleware, RouteMethods
 from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.http.head import HeadAsGet
+from app.http.security import SecurityHeaders
 from app.server.logs import AccessLog, configure_logging
 from app.server.settings import Settings
 from app.server.wiring import Services
@@ -73,6 +74,7 @@ def create_litestar(services: Services) -> Litestar:
             live,
             ready,
             docs,
+            docs_init,
             docs_assets,
             PrometheusController,
             ComponentController,
@@ -110,7 +112,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     methods = RouteMethods(
         (route.path, route.methods) for route in litestar.routes if isinstance(route, HTTPRoute)
     )
-    app: Any = CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors)
+    app: Any = SecurityHeaders(CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors))
     # In front of the framework: a cached answer gets the CORS headers from the same policy,
     # and, when reads need a token, is served only to a token the route's guard would admit.
     authorise = None if services.settings.public_read else services.auth.allows
