@@ -85,8 +85,11 @@ class AnswerCache:
         return self.answers.get(self._key(scope, now.date()))
 
     def response(self, answer: Answer, scope: Any, now: datetime) -> RawResponse:
-        """The response to a GET/HEAD of ``answer`` at ``now``: 200 or 304, with cache headers."""
-        return RawResponse(*respond(answer, scope["headers"], now=now, policy=self.policy))
+        """The response to a GET/HEAD of ``answer`` at ``now``: 200 or 304, with cache headers
+        and the answer's protective headers (``app/http/security.py``)."""
+        status, headers, body = respond(answer, scope["headers"], now=now, policy=self.policy)
+        headers.extend(answer.protective_headers)
+        return RawResponse(status, headers, body)
 
     async def serve(
         self,

@@ -17,7 +17,7 @@ from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
 from app.api.components import ComponentController
 from app.api.console import ConsoleController
-from app.api.docs import docs, docs_assets
+from app.api.docs import docs, docs_assets, docs_init
 from app.api.errors import problem_details_plugin
 from app.api.openapi import CompletedOpenAPIJson, schema_router
 from app.api.review import ReviewController, audit_log, whoami
@@ -29,6 +29,7 @@ from app.http.allow import AllowMiddleware, RouteMethods
 from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.http.head import HeadAsGet
+from app.http.security import SecurityHeaders
 from app.server.access import AccessLog
 from app.server.logs import configure_logging
 from app.server.settings import Settings
@@ -74,6 +75,7 @@ def create_litestar(services: Services) -> Litestar:
             live,
             ready,
             docs,
+            docs_init,
             docs_assets,
             PrometheusController,
             ComponentController,
@@ -111,7 +113,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     methods = RouteMethods(
         (route.path, route.methods) for route in litestar.routes if isinstance(route, HTTPRoute)
     )
-    access_log = AccessLog(CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors))
+    framework = CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors)
+    # nosniff on every answer, a page's CSP on every HTML page (app/http/security.py); the
+    # fast path's answers carry theirs already.
+    access_log = AccessLog(SecurityHeaders(framework))
     # In front of the framework: a cached answer gets the CORS headers from the same policy,
     # and, when reads need a token, is served only to a token the route's guard would admit;
     # its access line is written through the access log behind it.
