@@ -25,6 +25,7 @@ from app.domain.documents import (
     ValueSpec,
 )
 from app.domain.errors import FieldError, InvalidDocument
+from app.domain.hierarchy import parent_cycles
 from app.domain.limits import document_size_error, limit_errors
 from app.domain.values import Value, changed_fields, code_order
 
@@ -215,6 +216,9 @@ class _Planner:
             self.error(f"{path}.fields", "set must name at least one field")
             return
         entry = f"{path}.fields"
+        # Once per operation, not per code: every value gets the very same field values (and
+        # one replaced_by tuple, which check_results then checks once).
+        changes = self.changes(op.fields, target, entry)
         for index, code in enumerate(op.codes):
             value = target.values.get(code)
             if value is None:
@@ -222,9 +226,8 @@ class _Planner:
                     f"{path}.codes[{index}]", f"code '{code}' does not exist in list '{op.list}'"
                 )
                 continue
-            updated = self.patched(value, op.fields, target, entry, report=index == 0)
-            if updated is not None:
-                target.values[code] = updated
+            if changes is not None:
+                target.values[code] = msgspec.structs.replace(value, **changes)
                 self.touched[(target.key, code)] = entry
 
     def patched(
@@ -237,6 +240,14 @@ class _Planner:
         report: bool = True,
     ) -> Value | None:
         """``value`` with every field the patch names replaced; None if the patch is invalid."""
+        changes = self.changes(patch, target, entry, report=report)
+        return None if changes is None else msgspec.structs.replace(value, **changes)
+
+    def changes(
+        self, patch: ValueSpec | FieldPatch, target: ListState, entry: str, *, report: bool = True
+    ) -> dict[str, Any] | None:
+        """Field name -> new value for every field the patch names, in stored form; None (and
+        the errors, when ``report``) if its attributes do not fit the list's schema."""
         changes = {
             name: field
             for name, field in msgspec.structs.asdict(patch).items()
@@ -253,10 +264,15 @@ class _Planner:
                         self.error(f"{entry}.attributes.{name}", message)
                 return None
             changes["attributes"] = stored
-        return msgspec.structs.replace(value, **changes)
+        return changes
 
     def check_results(self) -> None:
-        """Rules on the resulting values: date order, parents and successors that exist."""
+        """Rules on the resulting values: date order, parents and successors that exist, no
+        parent cycles. Linear in the values touched: each parent chain is walked once
+        (``parent_cycles``), and the successors a ``set`` gave many values are checked once."""
+        cyclic = parent_cycles(self.working, self.touched)
+        # (entry, id of a replaced_by tuple) -> its codes, for each tuple checked already
+        checked: dict[tuple[str, int], frozenset[str]] = {}
         for (key, code), entry in self.touched.items():
             values = self.working[key].values
             value = values[code]
@@ -272,27 +288,38 @@ class _Planner:
                         f"{entry}.parent",
                         f"parent '{value.parent}' of code '{code}' does not exist in list '{key}'",
                     )
-                elif _has_parent_cycle(values, code):
+                elif (key, code) in cyclic:
                     self.error(f"{entry}.parent", f"the parents of code '{code}' form a cycle")
-            for successor in value.replaced_by:
-                if successor == code:
-                    self.error(f"{entry}.replaced_by", f"code '{code}' cannot replace itself")
-                elif successor not in values:
+            self.check_successors(key, code, value.replaced_by, entry, checked)
+
+    def check_successors(
+        self,
+        key: str,
+        code: str,
+        successors: tuple[str, ...],
+        entry: str,
+        checked: dict[tuple[str, int], frozenset[str]],
+    ) -> None:
+        """Each successor of ``code`` exists and is not ``code`` itself. A tuple that one
+        entry (a ``set``) gave many values is checked for existence once: its errors would
+        differ in the code named only, and checking it per value is quadratic."""
+        if not successors:
+            return
+        seen = (entry, id(successors))
+        codes = checked.get(seen)
+        first = codes is None
+        if codes is None:
+            codes = checked[seen] = frozenset(successors)
+        if code in codes:
+            self.error(f"{entry}.replaced_by", f"code '{code}' cannot replace itself")
+        if first:
+            values = self.working[key].values
+            for successor in successors:
+                if successor not in values:  # ``code`` itself is in values
                     self.error(
                         f"{entry}.replaced_by",
                         f"successor '{successor}' of code '{code}' does not exist in list '{key}'",
                     )
-
-
-def _has_parent_cycle(values: Mapping[str, Value], code: str) -> bool:
-    seen = {code}
-    parent = values[code].parent
-    while parent is not None and parent in values:
-        if parent in seen:
-            return True
-        seen.add(parent)
-        parent = values[parent].parent
-    return False
 
 
 def referenced_lists(document: ChangeSetDocument) -> set[str]:
