@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
@@ -121,7 +123,9 @@ async def submit(
     ``document_bytes`` is the size of the document as received, for its limit (None: not
     checked).
     """
-    digest = content_hash(document)
+    # Planning a document of megabytes takes seconds of pure Python: it runs on a worker
+    # thread, so the event loop keeps serving reads meanwhile (issue 21).
+    digest = await to_thread.run_sync(content_hash, document)
     async with engine.begin() as connection:
         await lock_publishes(connection)
         existing = await changesets.get(connection, document.id)
@@ -133,8 +137,9 @@ async def submit(
             return Outcome(existing, created=False)
 
         states = await current_states(connection, referenced_lists(document))
-        planned = plan_changeset(document, states, document_bytes=document_bytes)
-        plan = plan_document(planned)
+        planned, plan = await to_thread.run_sync(
+            partial(_planned, document, states, document_bytes=document_bytes)
+        )
         base_versions = _base_versions(document, states)
         publish_at = document.publish_at if isinstance(document.publish_at, datetime) else None
         if existing is None:
@@ -175,6 +180,16 @@ async def submit(
             await _write(connection, record, planned, now, plan_stored=existing is None)
             await audit.published(connection, record, author, now)
         return Outcome(record, created=existing is None)
+
+
+def _planned(
+    document: ChangeSetDocument,
+    states: Mapping[str, ListState],
+    *,
+    document_bytes: int | None = None,
+) -> tuple[dict[str, PlannedList], Plan]:
+    planned = plan_changeset(document, states, document_bytes=document_bytes)
+    return planned, plan_document(planned)
 
 
 def _summary(record: ChangeSetRecord) -> dict[str, Any]:
@@ -270,8 +285,7 @@ async def publish_planned(
         raise ChangeSetConflict(
             f"published since this change set was planned: {', '.join(moved)}; plan it again"
         )
-    planned = plan_changeset(document, states)
-    record.plan = plan_document(planned)
+    planned, record.plan = await to_thread.run_sync(_planned, document, states)
     await _write(connection, record, planned, now)
     return record
 
@@ -347,29 +361,12 @@ async def _write(
                 )
                 .values(version_to=plan.new_version)
             )
-        stamp = (list_id, plan.new_version)
-        await insert_many(
-            connection,
-            value_revision,
-            REVISION_COLUMNS,
-            [msgspec.structs.astuple(t.after) + stamp for t in item.transitions],
+        revisions, entries = await to_thread.run_sync(
+            partial(_rows, key, item, list_id, record.id, now, published_on, seq)
         )
-        for transition in item.transitions:
-            seq += 1
-            feed.append(
-                (
-                    seq,
-                    key,
-                    transition.after.code,
-                    transition.kind,
-                    plan.new_version,
-                    record.id,
-                    now,
-                    effective_date(transition.before, transition.after, published_on),
-                    transition.after,  # structs: encoded straight to JSON by insert_many
-                    transition.before,
-                )
-            )
+        await insert_many(connection, value_revision, REVISION_COLUMNS, revisions)
+        feed.extend(entries)
+        seq += len(entries)
     await insert_many(connection, change, FEED_COLUMNS, feed)
     await subscriptions.enqueue(connection, [(row[0], row[1]) for row in feed], now)
     record.status = "published"
@@ -390,6 +387,38 @@ async def _write(
             await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
 
 
+def _rows(
+    key: str,
+    item: PlannedList,
+    list_id: int,
+    changeset_id: str,
+    now: datetime,
+    published_on: date,
+    seq: int,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The value-revision rows (``REVISION_COLUMNS``) and change-feed rows (``FEED_COLUMNS``,
+    numbered after ``seq``) of one list's publish: a row per changed value, each."""
+    version = item.plan.new_version
+    stamp = (list_id, version)
+    revisions = [msgspec.structs.astuple(t.after) + stamp for t in item.transitions]
+    feed = [
+        (
+            seq + number,
+            key,
+            transition.after.code,
+            transition.kind,
+            version,
+            changeset_id,
+            now,
+            effective_date(transition.before, transition.after, published_on),
+            transition.after,  # structs: encoded straight to JSON by insert_many
+            transition.before,
+        )
+        for number, transition in enumerate(item.transitions, start=1)
+    ]
+    return revisions, feed
+
+
 @dataclass(frozen=True)
 class Preview:
     plan: Plan
@@ -404,6 +433,8 @@ async def plan_only(
     async with engine.connect() as connection:
         stored = await changesets.get(connection, document.id)
         states = await current_states(connection, referenced_lists(document))
-    plan = plan_document(plan_changeset(document, states, document_bytes=document_bytes))
+    _, plan = await to_thread.run_sync(
+        partial(_planned, document, states, document_bytes=document_bytes)
+    )
     same = stored is not None and stored.content_hash == content_hash(document)
     return Preview(plan, stored, same)
