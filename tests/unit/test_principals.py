@@ -64,7 +64,7 @@ def test_a_jwt_principal_is_named_from_issuer_and_client_or_subject() -> None:
     assert jwt_principal_name(issuer=issuer, subject="c1", client_id="c1") == f"c1@{issuer}"
     assert jwt_principal_name(issuer=issuer, subject=None, client_id="c1") == f"c1@{issuer}"
     assert jwt_principal_name(issuer=issuer, subject="p7", client_id="c1") == f"p7@{issuer}"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="neither"):
         jwt_principal_name(issuer=issuer, subject=None, client_id=None)
 
 
