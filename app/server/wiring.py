@@ -168,6 +168,8 @@ class Services:
 
     async def stop(self) -> None:
         await self.stop_background_work()
+        if self.identity.access_tokens is not None:
+            await self.identity.access_tokens.client.aclose()
         await self.engine.dispose()
 
     async def stop_background_work(self) -> None:
@@ -188,8 +190,6 @@ class Services:
                     log.error("background task did not stop: %r", task)
         self._tasks.clear()
         await self.identity.settle()
-        if self.identity.access_tokens is not None:
-            await self.identity.access_tokens.client.aclose()
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""
