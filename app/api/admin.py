@@ -15,7 +15,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from app.api.auth import admin_access, review_access
+from app.api.auth import admin_access, principal_of, review_access
 from app.api.bodies import INVALID_BODY, YAML_TYPES
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED
@@ -88,7 +88,7 @@ async def _answer(
 
 
 def _author(request: AnyRequest) -> str:
-    owner = request.state.get("token_owner")
+    owner = principal_of(request)
     return owner.name if owner is not None else "unknown"
 
 
