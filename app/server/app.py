@@ -19,6 +19,7 @@ from app.api.components import ComponentController
 from app.api.console import ConsoleController
 from app.api.docs import docs, docs_assets, docs_init
 from app.api.errors import problem_details_plugin
+from app.api.identity import protected_resource_metadata
 from app.api.openapi import CompletedOpenAPIJson, schema_router
 from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import live, ready
@@ -74,6 +75,7 @@ def create_litestar(services: Services) -> Litestar:
             export_all,
             live,
             ready,
+            protected_resource_metadata,
             docs,
             docs_init,
             docs_assets,
@@ -90,7 +92,12 @@ def create_litestar(services: Services) -> Litestar:
             description="Versioned code lists for the Danish employment system (api.md).",
             openapi_router=schema_router(),
             # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
-            render_plugins=[CompletedOpenAPIJson(public_read=services.settings.public_read)],
+            render_plugins=[
+                CompletedOpenAPIJson(
+                    public_read=services.settings.public_read,
+                    issuers=services.settings.issuers(),
+                )
+            ],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here

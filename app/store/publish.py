@@ -9,13 +9,14 @@ same lock, so they become visible in commit order with no gaps.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
@@ -24,35 +25,16 @@ from app.domain.planning import (
     ListState,
     Plan,
     PlannedList,
-    effective_date,
     plan_changeset,
     plan_document,
     referenced_lists,
 )
 from app.domain.review import plan_effects, settled_status
-from app.domain.values import Value
-from app.store import audit, changesets, purges, subscriptions
-from app.store.bulk import insert_many
+from app.store import audit, changesets
 from app.store.changesets import ChangeSetRecord
-from app.store.queries import current_states, last_published_at, last_seq
-from app.store.tables import change, codelist, list_version, publish_lock, value_revision
-
-NOTIFY_CHANNEL = "codelists_published"
-# A revision row is a Value's fields in their order, then the list and the version.
-REVISION_COLUMNS = (*Value.__struct_fields__, "list_id", "version_from")
-FEED_COLUMNS = (
-    "seq",
-    "list_key",
-    "code",
-    "kind",
-    "version",
-    "changeset_id",
-    "published_at",
-    "effective_date",
-    "value",
-    "previous",
-)
-_CHUNK = 500
+from app.store.queries import current_states
+from app.store.tables import publish_lock
+from app.store.versions import write_versions
 
 
 class ChangeSetConflict(Conflict):
@@ -121,7 +103,9 @@ async def submit(
     ``document_bytes`` is the size of the document as received, for its limit (None: not
     checked).
     """
-    digest = content_hash(document)
+    # Planning a document of megabytes takes seconds of pure Python: it runs on a worker
+    # thread, so the event loop keeps serving reads meanwhile (issue 21).
+    digest = await to_thread.run_sync(content_hash, document)
     async with engine.begin() as connection:
         await lock_publishes(connection)
         existing = await changesets.get(connection, document.id)
@@ -133,8 +117,9 @@ async def submit(
             return Outcome(existing, created=False)
 
         states = await current_states(connection, referenced_lists(document))
-        planned = plan_changeset(document, states, document_bytes=document_bytes)
-        plan = plan_document(planned)
+        planned, plan = await to_thread.run_sync(
+            partial(_planned, document, states, document_bytes=document_bytes)
+        )
         base_versions = _base_versions(document, states)
         publish_at = document.publish_at if isinstance(document.publish_at, datetime) else None
         if existing is None:
@@ -172,9 +157,19 @@ async def submit(
         if publish:
             if require_approval and record.approved_by is None:
                 raise NeedsApproval(record.id)  # rolls back: nothing is stored
-            await _write(connection, record, planned, now, plan_stored=existing is None)
+            await write_versions(connection, record, planned, now, plan_stored=existing is None)
             await audit.published(connection, record, author, now)
         return Outcome(record, created=existing is None)
+
+
+def _planned(
+    document: ChangeSetDocument,
+    states: Mapping[str, ListState],
+    *,
+    document_bytes: int | None = None,
+) -> tuple[dict[str, PlannedList], Plan]:
+    planned = plan_changeset(document, states, document_bytes=document_bytes)
+    return planned, plan_document(planned)
 
 
 def _summary(record: ChangeSetRecord) -> dict[str, Any]:
@@ -270,124 +265,9 @@ async def publish_planned(
         raise ChangeSetConflict(
             f"published since this change set was planned: {', '.join(moved)}; plan it again"
         )
-    planned = plan_changeset(document, states)
-    record.plan = plan_document(planned)
-    await _write(connection, record, planned, now)
+    planned, record.plan = await to_thread.run_sync(_planned, document, states)
+    await write_versions(connection, record, planned, now)
     return record
-
-
-async def _list_ids(connection: AsyncConnection, keys: Sequence[str]) -> dict[str, int]:
-    rows = await connection.execute(
-        sa.select(codelist.c.key, codelist.c.id).where(codelist.c.key.in_(list(keys)))
-    )
-    return {row.key: row.id for row in rows}
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-async def _write(
-    connection: AsyncConnection,
-    record: ChangeSetRecord,
-    planned: Mapping[str, PlannedList],
-    now: datetime,
-    *,
-    plan_stored: bool = False,
-) -> None:
-    """Append the new list versions, value revisions and change-feed entries; mark published.
-
-    Runs under the publish lock. ``now`` was read before the lock was granted (and perhaps on
-    another machine's clock), so the publish time is never earlier than the last one: publish
-    times never decrease along a list's versions or the feed's ``seq`` (api.md "Time and
-    validity").
-    """
-    previous = await last_published_at(connection)
-    if previous is not None and previous > now:
-        now = previous.astimezone(now.tzinfo)
-    seq = await last_seq(connection)
-    list_ids = await _list_ids(connection, sorted(planned))
-    published_on = now.date()
-    versions: dict[str, int] = {}
-    feed: list[tuple[Any, ...]] = []
-    for key, item in sorted(planned.items()):
-        plan, after = item.plan, item.after
-        if key not in list_ids:
-            list_ids[key] = await connection.scalar(
-                sa.insert(codelist).values(key=key, created_at=now).returning(codelist.c.id)
-            )
-        list_id = list_ids[key]
-        versions[key] = plan.new_version
-        await connection.execute(
-            sa.insert(list_version).values(
-                list_id=list_id,
-                version=plan.new_version,
-                name=after.name,
-                description=after.description,
-                source=after.source,
-                attribute_schema=after.attribute_schema,
-                changeset_id=record.id,
-                published_at=now,
-                value_count=len(after.values),
-                added=len(plan.added),
-                changed=len(plan.changed),
-                deactivated=len(plan.deactivated),
-                reactivated=len(plan.reactivated),
-            )
-        )
-        replaced = [t.after.code for t in item.transitions if t.before is not None]
-        for codes in _chunks(replaced):
-            await connection.execute(
-                sa.update(value_revision)
-                .where(
-                    value_revision.c.list_id == list_id,
-                    value_revision.c.version_to.is_(None),
-                    value_revision.c.code.in_(codes),
-                )
-                .values(version_to=plan.new_version)
-            )
-        stamp = (list_id, plan.new_version)
-        await insert_many(
-            connection,
-            value_revision,
-            REVISION_COLUMNS,
-            [msgspec.structs.astuple(t.after) + stamp for t in item.transitions],
-        )
-        for transition in item.transitions:
-            seq += 1
-            feed.append(
-                (
-                    seq,
-                    key,
-                    transition.after.code,
-                    transition.kind,
-                    plan.new_version,
-                    record.id,
-                    now,
-                    effective_date(transition.before, transition.after, published_on),
-                    transition.after,  # structs: encoded straight to JSON by insert_many
-                    transition.before,
-                )
-            )
-    await insert_many(connection, change, FEED_COLUMNS, feed)
-    await subscriptions.enqueue(connection, [(row[0], row[1]) for row in feed], now)
-    record.status = "published"
-    record.published_at = now.astimezone(UTC)
-    record.versions = versions
-    record.seq = seq
-    await changesets.mark_published(connection, record, plan_stored=plan_stored)
-    if planned:
-        await connection.execute(
-            sa.update(publish_lock)
-            .where(publish_lock.c.id == 1)
-            .values(generation=publish_lock.c.generation + 1)
-        )
-        # In this transaction, so a crash between commit and purge loses no purge.
-        await purges.enqueue(connection, sorted(planned), now)
-        if connection.dialect.name == "postgresql":
-            # Delivered on commit, to every replica LISTENing: their caches refresh at once.
-            await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
 
 
 @dataclass(frozen=True)
@@ -404,6 +284,8 @@ async def plan_only(
     async with engine.connect() as connection:
         stored = await changesets.get(connection, document.id)
         states = await current_states(connection, referenced_lists(document))
-    plan = plan_document(plan_changeset(document, states, document_bytes=document_bytes))
+    _, plan = await to_thread.run_sync(
+        partial(_planned, document, states, document_bytes=document_bytes)
+    )
     same = stored is not None and stored.content_hash == content_hash(document)
     return Preview(plan, stored, same)

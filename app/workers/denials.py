@@ -93,9 +93,17 @@ class DeniedAccessLog:
         self._unwritten: deque[_Unwritten] = deque()
 
     async def record(
-        self, *, method: str, path: str, status: int, address: str, actor: str = ANONYMOUS
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        address: str,
+        actor: str = ANONYMOUS,
+        token: dict[str, str] | None = None,
     ) -> None:
-        """Record one refused request (never its query, headers or token)."""
+        """Record one refused request (never its query, headers or token); ``token`` is what
+        could be read of the token (its ``issuer`` and ``client_id``), kept in the detail."""
         path = path[:_MAX_PATH]
         now, tick = self.clock.now(), time.monotonic()
         key = self._key(address, method, path, status)
@@ -114,6 +122,7 @@ class DeniedAccessLog:
             "status": status,
             "remote_address": address,
             "count": 1,
+            **(token or {}),
         }
         if key[2] == "*":
             detail["other_paths"] = True  # this address tried too many kinds in one minute

@@ -149,7 +149,7 @@ async def test_unknown_path_and_method_are_problems(client: AppClient) -> None:
 
 
 async def test_reads_can_require_a_token(seeded: AsyncEngine, clock: FixedClock) -> None:
-    from app.store import tokens
+    from app.identity import tokens
 
     async with seeded.begin() as connection:
         reader = await tokens.create(connection, name="reader", scopes=["read"], now=clock.now())
