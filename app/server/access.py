@@ -8,7 +8,7 @@ answer's ``X-Request-ID``. Lines are logged at INFO on ``codelists.access``: wit
 CODELISTS_LOG_LEVEL above INFO there are none, and no ``X-Request-ID`` either.
 
 When logging writes JSON lines (``configure_logging``), the request's way out only queues a
-tuple of its facts in the process's ``LineBuffer``, whose thread renders and writes the lines
+tuple of its facts in the process's ``LineBuffer``, which renders and writes the lines
 in batches: no ``LogRecord``, no formatter, no write per request (measured: the ``logging``
 route cost warm reads half their throughput).
 Otherwise (text on a terminal, or an embedding application's own logging) it goes through the

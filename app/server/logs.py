@@ -2,8 +2,8 @@
 
 - ``configure_logging(level)`` sends every record to stdout: JSON lines when stdout is not a
   terminal (a container, a journal, a file), readable text when it is.
-- JSON lines are not written by the thread that logs them: they go into a ``LineBuffer`` that a
-  thread of its own writes out in batches, at the latest every 100 ms, at once when a batch is
+- JSON lines are not written as they are logged: they go into a ``LineBuffer`` that the event
+  loop writes out in batches, at the latest every 100 ms, at once when a batch is
   full or a record is a warning or worse, and at shutdown. A request never waits for stdout:
   when stdout blocks (a full pipe nobody reads) and the buffer is full, further lines are
   dropped and counted in ``codelists_log_lines_dropped_total`` (``/metrics``).
@@ -16,7 +16,9 @@ The access log, one line per request, is ``app/server/access.py``.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import logging
 import multiprocessing.util
 import os
@@ -24,6 +26,7 @@ import re
 import select
 import sys
 import threading
+import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +93,7 @@ class JSONLines(logging.Formatter):
 
 # An access-log entry as the request's way out leaves it (app/server/access.py): (time in
 # seconds since the epoch, method, path, status, duration in milliseconds, request id). A plain
-# tuple: making it is all the request pays; the line is rendered on the writing thread.
+# tuple: making it is all the request pays; the line is rendered when the batch is written.
 AccessEntry = tuple[float, str, str, int, float, bytes]
 
 
@@ -101,7 +104,7 @@ class AccessLines:
     What repeats from request to request (method, path, status: the middle of the line, JSON
     encoded and redacted) is kept by value, at most ``_FRAGMENTS`` of them; the time's whole
     second too. Rendering is then one formatting of bytes: rendering costs the process's CPU
-    even on the writing thread, so it is kept small.
+    in a batch, so it is kept small.
     """
 
     _FRAGMENTS = 4096
@@ -153,15 +156,20 @@ class AccessLines:
 
 
 class LineBuffer:
-    """Whole lines written to file descriptor ``fd`` in batches by a thread of its own.
+    """Whole lines written to file descriptor ``fd`` in batches, by the event loop that logs
+    them, without ever waiting for the descriptor.
 
-    A line is bytes ending in a newline, or an ``AccessEntry`` the thread renders. ``write``
-    only appends to a deque, so the caller (the event loop) never waits for the descriptor; a
-    daemon thread writes what is there every ``interval`` seconds, at once when ``batch`` lines
-    are waiting or ``wake()`` is called, and ``close()`` writes the rest. With ``max_lines``
-    lines waiting (the descriptor blocks), a new line is dropped and counted in ``DROPPED``.
-    The buffer belongs to the process that made it: after a fork the child's copy writes
-    nothing (its parent writes those lines).
+    A line is bytes ending in a newline, or an ``AccessEntry`` rendered when it is written.
+    ``write`` appends to a deque and, in an event loop, makes sure a write of the batch is
+    scheduled: ``interval`` seconds later, or at once when ``batch`` lines are waiting or
+    ``wake()`` is called. A batch is written only as far as the descriptor takes it without
+    blocking (``poll`` before each write of at most ``PIPE_BUF`` bytes); the rest waits for the
+    next turn. With ``max_lines`` lines waiting (a descriptor nobody reads), a new line is
+    dropped and counted in ``DROPPED``. Outside an event loop (a command, granian's main
+    process) a line is written at once. ``close()`` writes the rest, waiting up to its
+    timeout. No thread: a second thread contending for the GIL costs a busy event loop more
+    than the lines themselves. The buffer belongs to the process that made it: after a fork
+    the child's copy writes nothing (its parent writes those lines).
     """
 
     def __init__(
@@ -173,12 +181,13 @@ class LineBuffer:
         self.batch = batch
         self._lines: deque[bytes | AccessEntry] = deque()
         self._access = AccessLines()
-        self._wake = threading.Event()
-        self._writing = threading.Lock()
+        self._writing = threading.Lock()  # lines may also come from other threads
+        self._scheduled: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="log-lines", daemon=True)
-        self._thread.start()
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLOUT)
 
     def write(self, line: bytes | AccessEntry) -> None:
         """Queue ``line`` (bytes ending in b"\\n", or an access entry); drop and count it when
@@ -188,66 +197,92 @@ class LineBuffer:
             DROPPED.inc()
             return
         lines.append(line)
-        if len(lines) == self.batch:
-            self._wake.set()
+        if self._scheduled is None or len(lines) == self.batch:
+            self._schedule(soon=len(lines) >= self.batch)
 
     def wake(self) -> None:
         """Write what is waiting now rather than at the next interval."""
-        self._wake.set()
+        self._schedule(soon=True)
 
-    def flush(self, timeout: float = -1) -> bool:
-        """Write every line queued so far, on the caller's thread; False if another write
-        held the descriptor for longer than ``timeout`` seconds (-1: wait as long as it takes).
-        """
-        if os.getpid() != self._pid or not self._writing.acquire(timeout=timeout):
+    def _schedule(self, *, soon: bool) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop on this thread: write now
+            self.flush(timeout=0)
+            return
+        if self._scheduled is not None:
+            if not soon and self._loop is loop:
+                return
+            self._scheduled.cancel()  # (a handle of a loop that has ended is dropped too)
+        self._loop = loop
+        if soon:
+            self._scheduled = loop.call_soon(self._turn)
+        else:
+            self._scheduled = loop.call_later(self.interval, self._turn)
+
+    def _turn(self) -> None:
+        self._scheduled = None
+        self.flush(timeout=0)
+        if self._lines and not self._closed:  # the descriptor took only part: later
+            with contextlib.suppress(RuntimeError):
+                self._scheduled = asyncio.get_running_loop().call_later(self.interval, self._turn)
+
+    def flush(self, timeout: float = 0) -> bool:
+        """Write the lines waiting, as far as the descriptor takes them within ``timeout``
+        seconds (0: only what it takes without blocking); True when none is left."""
+        if os.getpid() != self._pid or not self._writing.acquire(timeout=max(timeout, 0.05)):
             return False
         try:
-            self._write_waiting()
+            return self._write_waiting(timeout)
         finally:
             self._writing.release()
-        return True
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the thread and write the rest; lines a blocked descriptor still refuses after
-        ``timeout`` seconds are counted as dropped."""
+        """Write the rest, waiting at most ``timeout`` seconds for the descriptor; lines it
+        still refuses then are counted as dropped."""
         if self._closed or os.getpid() != self._pid:
             return
         self._closed = True
-        self._wake.set()
-        self._thread.join(timeout)
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled = None
         if not self.flush(timeout):
             DROPPED.inc(len(self._lines))
             self._lines.clear()
 
-    def _run(self) -> None:
-        while not self._closed:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            self.flush()
-
-    def _write_waiting(self) -> None:
+    def _write_waiting(self, timeout: float) -> bool:
         lines = self._lines
+        render = self._access.render
+        deadline = time.monotonic() + timeout
         chunk: list[bytes] = []
         size = 0
-        render = self._access.render
         while lines:
-            item = lines.popleft()
+            item = lines[0]
             line = item if type(item) is bytes else render(item)  # type: ignore[arg-type]
             if chunk and size + len(line) > _ATOMIC_WRITE:
-                self._write(b"".join(chunk))
+                if not self._write(b"".join(chunk), deadline):
+                    return False
                 chunk, size = [], 0
+            lines[0] = line  # rendered once, even if written only on a later turn
             chunk.append(line)
             size += len(line)
-        if chunk:
-            self._write(b"".join(chunk))
+            lines.popleft()
+        return not chunk or self._write(b"".join(chunk), deadline)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, deadline: float) -> bool:
+        """Write ``data`` whole when the descriptor takes it before ``deadline``; else put its
+        lines back in front of the queue and return False."""
         view = memoryview(data)
         try:
             while view:
+                wait_ms = max(0, round((deadline - time.monotonic()) * 1000))
+                if not self._poll.poll(wait_ms):
+                    self._lines.extendleft(reversed(view.tobytes().splitlines(keepends=True)))
+                    return False
                 view = view[os.write(self.fd, view) :]
         except OSError:  # stdout closed (EPIPE, EBADF): nowhere to write, nothing to retry
             DROPPED.inc(view.tobytes().count(b"\n"))
+        return True
 
 
 class BufferedJSONHandler(logging.Handler):
