@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from app.domain.planning import (
     referenced_lists,
 )
 from app.domain.review import plan_effects, settled_status
+from app.domain.surrogate_keys import list_tag
 from app.domain.values import Value
 from app.store import audit, changesets, purges, subscriptions
 from app.store.bulk import insert_many
@@ -288,6 +289,27 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+@dataclass
+class _Publication:
+    """What one publish has written so far: its time, feed entries and new versions."""
+
+    record: ChangeSetRecord
+    now: datetime
+    seq: int
+    versions: dict[str, int] = field(default_factory=dict)
+    feed: list[tuple[Any, ...]] = field(default_factory=list)
+    # (seq, list key) for every feed entry: who a webhook subscription to a list must be sent.
+    interested: list[tuple[int, str]] = field(default_factory=list)
+    purge_keys: list[str] = field(default_factory=list)
+
+    def entry(self, list_key: str, *fields: Any) -> int:
+        """Number the next feed entry (of list ``list_key``) and keep it; returns its seq."""
+        self.seq += 1
+        self.feed.append((self.seq, list_key, *fields))
+        self.interested.append((self.seq, list_key))
+        return self.seq
+
+
 async def _write(
     connection: AsyncConnection,
     record: ChangeSetRecord,
@@ -296,21 +318,37 @@ async def _write(
     *,
     plan_stored: bool = False,
 ) -> None:
-    """Append the new list versions, value revisions and change-feed entries; mark published.
+    """Publish in named steps, under the publish lock: the publish time, the new list
+    versions with their value revisions and feed entries, the feed and its webhook batches,
+    the change set marked published, and the announcement (generation, purges, NOTIFY)."""
+    publication = _Publication(record, await _publish_time(connection, now), 0)
+    publication.seq = await last_seq(connection)
+    await _write_lists(connection, publication, planned)
+    await _append_feed(connection, publication)
+    await _mark_published(connection, publication, plan_stored=plan_stored)
+    await _announce(connection, publication)
 
-    Runs under the publish lock. ``now`` was read before the lock was granted (and perhaps on
-    another machine's clock), so the publish time is never earlier than the last one: publish
-    times never decrease along a list's versions or the feed's ``seq`` (api.md "Time and
-    validity").
+
+async def _publish_time(connection: AsyncConnection, now: datetime) -> datetime:
+    """``now``, or the last publish time if that is later.
+
+    ``now`` was read before the lock was granted (and perhaps on another machine's clock), so
+    the publish time is never earlier than the last one: publish times never decrease along a
+    list's versions or the feed's ``seq`` (api.md "Time and validity").
     """
     previous = await last_published_at(connection)
     if previous is not None and previous > now:
-        now = previous.astimezone(now.tzinfo)
-    seq = await last_seq(connection)
+        return previous.astimezone(now.tzinfo)
+    return now
+
+
+async def _write_lists(
+    connection: AsyncConnection, publication: _Publication, planned: Mapping[str, PlannedList]
+) -> None:
+    """A new version of every planned list, its value revisions, and its feed entries."""
+    now = publication.now
     list_ids = await _list_ids(connection, sorted(planned))
     published_on = now.date()
-    versions: dict[str, int] = {}
-    feed: list[tuple[Any, ...]] = []
     for key, item in sorted(planned.items()):
         plan, after = item.plan, item.after
         if key not in list_ids:
@@ -318,7 +356,8 @@ async def _write(
                 sa.insert(codelist).values(key=key, created_at=now).returning(codelist.c.id)
             )
         list_id = list_ids[key]
-        versions[key] = plan.new_version
+        publication.versions[key] = plan.new_version
+        publication.purge_keys.append(list_tag(key))
         await connection.execute(
             sa.insert(list_version).values(
                 list_id=list_id,
@@ -327,7 +366,7 @@ async def _write(
                 description=after.description,
                 source=after.source,
                 attribute_schema=after.attribute_schema,
-                changeset_id=record.id,
+                changeset_id=publication.record.id,
                 published_at=now,
                 value_count=len(after.values),
                 added=len(plan.added),
@@ -355,39 +394,51 @@ async def _write(
             [msgspec.structs.astuple(t.after) + stamp for t in item.transitions],
         )
         for transition in item.transitions:
-            seq += 1
-            feed.append(
-                (
-                    seq,
-                    key,
-                    transition.after.code,
-                    transition.kind,
-                    plan.new_version,
-                    record.id,
-                    now,
-                    effective_date(transition.before, transition.after, published_on),
-                    transition.after,  # structs: encoded straight to JSON by insert_many
-                    transition.before,
-                )
+            publication.entry(
+                key,
+                transition.after.code,
+                transition.kind,
+                plan.new_version,
+                publication.record.id,
+                now,
+                effective_date(transition.before, transition.after, published_on),
+                transition.after,  # structs: encoded straight to JSON by insert_many
+                transition.before,
             )
-    await insert_many(connection, change, FEED_COLUMNS, feed)
-    await subscriptions.enqueue(connection, [(row[0], row[1]) for row in feed], now)
+
+
+async def _append_feed(connection: AsyncConnection, publication: _Publication) -> None:
+    """The publish's change-feed entries, and a webhook batch for every interested
+    subscription."""
+    await insert_many(connection, change, FEED_COLUMNS, publication.feed)
+    await subscriptions.enqueue(connection, publication.interested, publication.now)
+
+
+async def _mark_published(
+    connection: AsyncConnection, publication: _Publication, *, plan_stored: bool
+) -> None:
+    record = publication.record
     record.status = "published"
-    record.published_at = now.astimezone(UTC)
-    record.versions = versions
-    record.seq = seq
+    record.published_at = publication.now.astimezone(UTC)
+    record.versions = publication.versions
+    record.seq = publication.seq
     await changesets.mark_published(connection, record, plan_stored=plan_stored)
-    if planned:
-        await connection.execute(
-            sa.update(publish_lock)
-            .where(publish_lock.c.id == 1)
-            .values(generation=publish_lock.c.generation + 1)
-        )
-        # In this transaction, so a crash between commit and purge loses no purge.
-        await purges.enqueue(connection, sorted(planned), now)
-        if connection.dialect.name == "postgresql":
-            # Delivered on commit, to every replica LISTENing: their caches refresh at once.
-            await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
+
+
+async def _announce(connection: AsyncConnection, publication: _Publication) -> None:
+    """Tell readers: the next publish generation, the purges of shared caches, and (on
+    PostgreSQL) a NOTIFY delivered on commit to every replica LISTENing."""
+    if not publication.purge_keys:
+        return
+    await connection.execute(
+        sa.update(publish_lock)
+        .where(publish_lock.c.id == 1)
+        .values(generation=publish_lock.c.generation + 1)
+    )
+    # In this transaction, so a crash between commit and purge loses no purge.
+    await purges.enqueue(connection, publication.purge_keys, publication.now)
+    if connection.dialect.name == "postgresql":
+        await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(publication.seq))))
 
 
 @dataclass(frozen=True)
