@@ -26,6 +26,7 @@ from app.domain.documents import (
 )
 from app.domain.errors import FieldError, InvalidDocument
 from app.domain.limits import document_size_error, limit_errors
+from app.domain.relation_plans import PlanWarning, RelationPlan
 from app.domain.values import Value, changed_fields, code_order
 
 ChangeKind = Literal["created", "updated", "deactivated", "reactivated"]
@@ -67,6 +68,9 @@ class ListPlan(msgspec.Struct, kw_only=True):
 
 class Plan(msgspec.Struct):
     lists: dict[str, ListPlan]
+    # Relations (issue 18; relation_planning.py): their plans, and the plan's warnings.
+    relations: dict[str, RelationPlan] = msgspec.field(default_factory=dict)
+    warnings: list[PlanWarning] = msgspec.field(default_factory=list)
 
 
 class ValueTransition(msgspec.Struct, frozen=True):
@@ -296,7 +300,12 @@ def _has_parent_cycle(values: Mapping[str, Value], code: str) -> bool:
 
 
 def referenced_lists(document: ChangeSetDocument) -> set[str]:
-    return {operation.list for operation in document.changes}
+    """The lists the document's list operations name (relation operations name relations)."""
+    return {
+        operation.list
+        for operation in document.changes
+        if isinstance(operation, CreateList | UpdateList | Upsert | SetFields)
+    }
 
 
 def plan_changeset(
@@ -327,8 +336,9 @@ def plan_changeset(
             planner.update_list(operation, path)
         elif isinstance(operation, Upsert):
             planner.upsert(operation, path)
-        else:
+        elif isinstance(operation, SetFields):
             planner.set_fields(operation, path)
+        # Relation operations are planned by relation_planning.py, on the lists this gives.
     planner.check_results()
     if planner.errors:
         raise InvalidDocument(list(dict.fromkeys(planner.errors)))

@@ -9,51 +9,34 @@ same lock, so they become visible in commit order with no gaps.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
 from app.domain.errors import Conflict, NotFound
-from app.domain.planning import (
-    ListState,
-    Plan,
-    PlannedList,
-    effective_date,
-    plan_changeset,
-    plan_document,
-    referenced_lists,
+from app.domain.planning import ListState, Plan, referenced_lists
+from app.domain.relation_planning import (
+    PlannedChangeSet,
+    plan_all,
+    referenced_relations,
+    relation_lists,
 )
+from app.domain.relations import RelationState
 from app.domain.review import plan_effects, settled_status
-from app.domain.surrogate_keys import list_tag
-from app.domain.values import Value
-from app.store import audit, changesets, purges, subscriptions
-from app.store.bulk import insert_many
+from app.store import audit, changesets, publish_steps
 from app.store.changesets import ChangeSetRecord
-from app.store.queries import current_states, last_published_at, last_seq
-from app.store.tables import change, codelist, list_version, publish_lock, value_revision
-
-NOTIFY_CHANNEL = "codelists_published"
-# A revision row is a Value's fields in their order, then the list and the version.
-REVISION_COLUMNS = (*Value.__struct_fields__, "list_id", "version_from")
-FEED_COLUMNS = (
-    "seq",
-    "list_key",
-    "code",
-    "kind",
-    "version",
-    "changeset_id",
-    "published_at",
-    "effective_date",
-    "value",
-    "previous",
+from app.store.queries import current_states
+from app.store.relation_queries import current_relations
+from app.store.tables import (
+    publish_lock,
 )
-_CHUNK = 500
+
+NOTIFY_CHANNEL = publish_steps.NOTIFY_CHANNEL
 
 
 class ChangeSetConflict(Conflict):
@@ -95,8 +78,30 @@ async def lock_publishes(connection: AsyncConnection) -> None:
     )
 
 
-def _base_versions(document: ChangeSetDocument, states: Mapping[str, ListState]) -> dict[str, int]:
-    return {key: states[key].version if key in states else 0 for key in referenced_lists(document)}
+def _base_versions(
+    document: ChangeSetDocument,
+    states: Mapping[str, ListState],
+    relations: Mapping[str, RelationState],
+) -> dict[str, int]:
+    """The version of every list the document names, and of every relation it names under
+    ``relation:<key>`` (list keys have no colon): publishing checks they did not move."""
+    versions = {
+        key: states[key].version if key in states else 0 for key in referenced_lists(document)
+    }
+    for key in referenced_relations(document):
+        versions[f"relation:{key}"] = relations[key].version if key in relations else 0
+    return versions
+
+
+async def _plan(
+    connection: AsyncConnection, document: ChangeSetDocument, document_bytes: int | None = None
+) -> tuple[PlannedChangeSet, dict[str, int]]:
+    """Plan ``document`` on the latest lists and relations; its base versions too."""
+    relations = await current_relations(connection, referenced_relations(document))
+    wanted = referenced_lists(document) | relation_lists(document, relations)
+    states = await current_states(connection, wanted)
+    planned = plan_all(document, states, relations, document_bytes=document_bytes)
+    return planned, _base_versions(document, states, relations)
 
 
 async def submit(
@@ -133,10 +138,8 @@ async def submit(
         if existing is not None and existing.status in ("published", "rejected"):
             return Outcome(existing, created=False)
 
-        states = await current_states(connection, referenced_lists(document))
-        planned = plan_changeset(document, states, document_bytes=document_bytes)
-        plan = plan_document(planned)
-        base_versions = _base_versions(document, states)
+        planned, base_versions = await _plan(connection, document, document_bytes)
+        plan = planned.plan
         publish_at = document.publish_at if isinstance(document.publish_at, datetime) else None
         if existing is None:
             record = ChangeSetRecord(
@@ -173,7 +176,9 @@ async def submit(
         if publish:
             if require_approval and record.approved_by is None:
                 raise NeedsApproval(record.id)  # rolls back: nothing is stored
-            await _write(connection, record, planned, now, plan_stored=existing is None)
+            await publish_steps.write(
+                connection, record, planned, now, plan_stored=existing is None
+            )
             await audit.published(connection, record, author, now)
         return Outcome(record, created=existing is None)
 
@@ -261,184 +266,17 @@ async def publish_planned(
     was planned.
     """
     document = await changesets.document_of(connection, record.id)
-    states = await current_states(connection, referenced_lists(document))
+    planned, base_versions = await _plan(connection, document)
     moved = sorted(
-        key
-        for key, version in _base_versions(document, states).items()
-        if record.base_versions.get(key) != version
+        key for key, version in base_versions.items() if record.base_versions.get(key) != version
     )
     if moved:
         raise ChangeSetConflict(
             f"published since this change set was planned: {', '.join(moved)}; plan it again"
         )
-    planned = plan_changeset(document, states)
-    record.plan = plan_document(planned)
-    await _write(connection, record, planned, now)
+    record.plan = planned.plan
+    await publish_steps.write(connection, record, planned, now)
     return record
-
-
-async def _list_ids(connection: AsyncConnection, keys: Sequence[str]) -> dict[str, int]:
-    rows = await connection.execute(
-        sa.select(codelist.c.key, codelist.c.id).where(codelist.c.key.in_(list(keys)))
-    )
-    return {row.key: row.id for row in rows}
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-@dataclass
-class _Publication:
-    """What one publish has written so far: its time, feed entries and new versions."""
-
-    record: ChangeSetRecord
-    now: datetime
-    seq: int
-    versions: dict[str, int] = field(default_factory=dict)
-    feed: list[tuple[Any, ...]] = field(default_factory=list)
-    # (seq, list key) for every feed entry: who a webhook subscription to a list must be sent.
-    interested: list[tuple[int, str]] = field(default_factory=list)
-    purge_keys: list[str] = field(default_factory=list)
-
-    def entry(self, list_key: str, *fields: Any) -> int:
-        """Number the next feed entry (of list ``list_key``) and keep it; returns its seq."""
-        self.seq += 1
-        self.feed.append((self.seq, list_key, *fields))
-        self.interested.append((self.seq, list_key))
-        return self.seq
-
-
-async def _write(
-    connection: AsyncConnection,
-    record: ChangeSetRecord,
-    planned: Mapping[str, PlannedList],
-    now: datetime,
-    *,
-    plan_stored: bool = False,
-) -> None:
-    """Publish in named steps, under the publish lock: the publish time, the new list
-    versions with their value revisions and feed entries, the feed and its webhook batches,
-    the change set marked published, and the announcement (generation, purges, NOTIFY)."""
-    publication = _Publication(record, await _publish_time(connection, now), 0)
-    publication.seq = await last_seq(connection)
-    await _write_lists(connection, publication, planned)
-    await _append_feed(connection, publication)
-    await _mark_published(connection, publication, plan_stored=plan_stored)
-    await _announce(connection, publication)
-
-
-async def _publish_time(connection: AsyncConnection, now: datetime) -> datetime:
-    """``now``, or the last publish time if that is later.
-
-    ``now`` was read before the lock was granted (and perhaps on another machine's clock), so
-    the publish time is never earlier than the last one: publish times never decrease along a
-    list's versions or the feed's ``seq`` (api.md "Time and validity").
-    """
-    previous = await last_published_at(connection)
-    if previous is not None and previous > now:
-        return previous.astimezone(now.tzinfo)
-    return now
-
-
-async def _write_lists(
-    connection: AsyncConnection, publication: _Publication, planned: Mapping[str, PlannedList]
-) -> None:
-    """A new version of every planned list, its value revisions, and its feed entries."""
-    now = publication.now
-    list_ids = await _list_ids(connection, sorted(planned))
-    published_on = now.date()
-    for key, item in sorted(planned.items()):
-        plan, after = item.plan, item.after
-        if key not in list_ids:
-            list_ids[key] = await connection.scalar(
-                sa.insert(codelist).values(key=key, created_at=now).returning(codelist.c.id)
-            )
-        list_id = list_ids[key]
-        publication.versions[key] = plan.new_version
-        publication.purge_keys.append(list_tag(key))
-        await connection.execute(
-            sa.insert(list_version).values(
-                list_id=list_id,
-                version=plan.new_version,
-                name=after.name,
-                description=after.description,
-                source=after.source,
-                attribute_schema=after.attribute_schema,
-                changeset_id=publication.record.id,
-                published_at=now,
-                value_count=len(after.values),
-                added=len(plan.added),
-                changed=len(plan.changed),
-                deactivated=len(plan.deactivated),
-                reactivated=len(plan.reactivated),
-            )
-        )
-        replaced = [t.after.code for t in item.transitions if t.before is not None]
-        for codes in _chunks(replaced):
-            await connection.execute(
-                sa.update(value_revision)
-                .where(
-                    value_revision.c.list_id == list_id,
-                    value_revision.c.version_to.is_(None),
-                    value_revision.c.code.in_(codes),
-                )
-                .values(version_to=plan.new_version)
-            )
-        stamp = (list_id, plan.new_version)
-        await insert_many(
-            connection,
-            value_revision,
-            REVISION_COLUMNS,
-            [msgspec.structs.astuple(t.after) + stamp for t in item.transitions],
-        )
-        for transition in item.transitions:
-            publication.entry(
-                key,
-                transition.after.code,
-                transition.kind,
-                plan.new_version,
-                publication.record.id,
-                now,
-                effective_date(transition.before, transition.after, published_on),
-                transition.after,  # structs: encoded straight to JSON by insert_many
-                transition.before,
-            )
-
-
-async def _append_feed(connection: AsyncConnection, publication: _Publication) -> None:
-    """The publish's change-feed entries, and a webhook batch for every interested
-    subscription."""
-    await insert_many(connection, change, FEED_COLUMNS, publication.feed)
-    await subscriptions.enqueue(connection, publication.interested, publication.now)
-
-
-async def _mark_published(
-    connection: AsyncConnection, publication: _Publication, *, plan_stored: bool
-) -> None:
-    record = publication.record
-    record.status = "published"
-    record.published_at = publication.now.astimezone(UTC)
-    record.versions = publication.versions
-    record.seq = publication.seq
-    await changesets.mark_published(connection, record, plan_stored=plan_stored)
-
-
-async def _announce(connection: AsyncConnection, publication: _Publication) -> None:
-    """Tell readers: the next publish generation, the purges of shared caches, and (on
-    PostgreSQL) a NOTIFY delivered on commit to every replica LISTENing."""
-    if not publication.purge_keys:
-        return
-    await connection.execute(
-        sa.update(publish_lock)
-        .where(publish_lock.c.id == 1)
-        .values(generation=publish_lock.c.generation + 1)
-    )
-    # In this transaction, so a crash between commit and purge loses no purge.
-    await purges.enqueue(connection, publication.purge_keys, publication.now)
-    if connection.dialect.name == "postgresql":
-        await connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(publication.seq))))
 
 
 @dataclass(frozen=True)
@@ -454,7 +292,7 @@ async def plan_only(
     """What publishing ``document`` now would change; stores nothing."""
     async with engine.connect() as connection:
         stored = await changesets.get(connection, document.id)
-        states = await current_states(connection, referenced_lists(document))
-    plan = plan_document(plan_changeset(document, states, document_bytes=document_bytes))
+        planned, _ = await _plan(connection, document, document_bytes)
+    plan = planned.plan
     same = stored is not None and stored.content_hash == content_hash(document)
     return Preview(plan, stored, same)
