@@ -76,7 +76,7 @@ class Catalog:
         self.generation = -1
         self.latest: dict[str, ListVersion] = {}
         self.relations: dict[str, RelationVersion] = {}
-        # (list, publish time) -> the list's latest version published by then: never changes.
+        # (list, relation's change set) -> the list's latest version published by then.
         self._as_of: dict[tuple[str, object], int | None] = {}
         self._snapshots: SizedLRU[Hashable, ListSnapshot | RelationSnapshot] = SizedLRU(max_bytes)
         self._loading: dict[tuple[str, int], asyncio.Future[ListSnapshot]] = {}
@@ -219,11 +219,11 @@ class Catalog:
         that relation version (issue 18: both time axes work as for lists)."""
         if latest:
             return await self.snapshot(key)
-        memo = (key, relation.published_at)
+        memo = (key, relation.changeset)
         if memo not in self._as_of:
             async with self.engine.connect() as connection:
                 self._as_of[memo] = await relation_queries.list_version_as_of(
-                    connection, key, relation.published_at
+                    connection, key, relation
                 )
         version = self._as_of[memo]
         if version is None:  # cannot happen: a relation is published after its lists

@@ -161,11 +161,23 @@ async def current_relations(
     return states
 
 
-async def list_version_as_of(connection: AsyncConnection, key: str, moment: datetime) -> int | None:
-    """The latest version of list ``key`` published no later than ``moment`` (None: none)."""
+async def list_version_as_of(
+    connection: AsyncConnection, key: str, relation: RelationVersion
+) -> int | None:
+    """The latest version of list ``key`` published no later than ``relation`` (None: none).
+
+    "No later" is by the feed position of the publish (``changeset.seq``) as well as its time:
+    change sets published within one clock tick (a seed) still have an order.
+    """
+    published_with = sa.select(changeset.c.seq).where(changeset.c.id == relation.changeset)
     found = await connection.scalar(
         sa.select(sa.func.max(list_version.c.version))
         .join(codelist, codelist.c.id == list_version.c.list_id)
-        .where(codelist.c.key == key, list_version.c.published_at <= moment)
+        .join(changeset, changeset.c.id == list_version.c.changeset_id)
+        .where(
+            codelist.c.key == key,
+            list_version.c.published_at <= relation.published_at,
+            changeset.c.seq <= published_with.scalar_subquery(),
+        )
     )
     return None if found is None else int(found)
