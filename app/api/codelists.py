@@ -48,10 +48,10 @@ class ValidationRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     items: Annotated[list[ValidationItem], msgspec.Meta(max_length=MAX_VALIDATION_ITEMS)]
 
 
-# At most MAX_INCLUDE codes; and at most 5000 characters, so that the longest options URL the
+# At most MAX_INCLUDE codes; and at most 4700 characters, so that the longest options URL the
 # document allows (every character 4 UTF-8 bytes, percent-encoded: 12 bytes; q, at and version
 # at their longest too) stays kilobytes under MAX_REQUEST_TARGET, granian's 414 limit.
-MAX_INCLUDE_CHARS = 5000
+MAX_INCLUDE_CHARS = 4700
 Include = Annotated[
     str | None,
     QueryParameter(
