@@ -121,7 +121,7 @@ def test_planning_creates_a_relation_with_its_rows_and_warns_of_unselectable_val
                     },
                 ],
             },
-        ),  # fmt: skip
+        ),
         lists(),
         {},
     )
@@ -194,7 +194,7 @@ def test_planning_reports_every_error_with_its_path() -> None:
             },
             {"op": "update_relation", "relation": "r"},
             relations=existing,
-        )  # fmt: skip
+        )
     ]
     assert paths == [
         "changes[0].rows[0].source",
