@@ -22,6 +22,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -55,13 +56,15 @@ class Config:
     # "1": seed the full store on PostgreSQL too; "0": don't; "auto": when the run so far
     # leaves time for it (about 2 minutes here) inside PG_SCALE_BUDGET_SECONDS.
     pg_scale: str = "auto"
+    quick: bool = False  # BENCH_QUICK=1: every part smaller; the warm reads alone in < 40 s
 
     @classmethod
     def from_env(cls) -> Config:
         config = cls()
         if os.environ.get("BENCH_QUICK", "") not in {"", "0"}:
             config = cls(
-                seconds=4,
+                quick=True,
+                seconds=2,
                 warmup_seconds=1,
                 rounds=2,
                 lists=100,
@@ -158,9 +161,19 @@ def _warm(config: Config, report: Report, work: Path) -> None:
     docs = _generated("warm", generate.write_warm)
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{work / 'warm.db'}"}
     servers.run_codelists(["seed", str(docs)], env, report.directory / "seed.log", timeout=120)
-    service = servers.start_service(env, report.directory / "service-warm.log")
-    control = None
+    cases = warm.cases(quick=config.quick)
+    # The service as it ships (the default log level: one access line per request) and the
+    # same build with CODELISTS_LOG_LEVEL=WARNING, to see what the access log costs.
+    with ThreadPoolExecutor(2) as starting:  # side by side: start-up is most of a quick run
+        quieting = starting.submit(
+            servers.start_service,
+            {**env, "CODELISTS_LOG_LEVEL": "WARNING"},
+            report.directory / "service-quiet.log",
+        )
+        service = servers.start_service(env, report.directory / "service-warm.log")
+    quiet = control = None
     try:
+        quiet = quieting.result()
         captured, etags = warm.capture(service)
         constants = report.directory / "control-constants.json"
         save_constants(captured, constants)
@@ -169,6 +182,8 @@ def _warm(config: Config, report: Report, work: Path) -> None:
         comparisons = warm.compare(
             service,
             control,
+            quiet,
+            cases,
             captured,
             etags,
             seconds=config.seconds,
@@ -183,10 +198,13 @@ def _warm(config: Config, report: Report, work: Path) -> None:
             f"warm reads of '{generate.WARM_LIST}' ({generate.WARM_VALUES} values, SQLite), "
             f"identity encoding; wrk -t{config.threads} -c{config.connections}, per endpoint "
             f"and server {config.seconds:g} s in {config.rounds} alternating slices after "
-            f"{config.warmup_seconds:g} s warm-up; granian, 1 worker each",
+            f"{config.warmup_seconds:g} s warm-up; granian, 1 worker each; the service at its "
+            "default log level (an access line per request, stdout to a file)",
             "control: litestar returning the service's captured bytes and headers "
             "(bench/control_app.py); "
             + ("answers verified identical" if not mismatches else "; ".join(mismatches)),
+            "svc/WARNING: the service against the same build at CODELISTS_LOG_LEVEL=WARNING "
+            "(no access log), in the same alternating slices",
             "",
             warm.table(comparisons),
         )
@@ -195,8 +213,9 @@ def _warm(config: Config, report: Report, work: Path) -> None:
             report.add(f"service log during warm reads: {len(errors)} error line(s): {errors[0]}")
     finally:
         service.stop()
-        if control is not None:
-            control.stop()
+        for server in (quiet, control):
+            if server is not None:
+                server.stop()
 
 
 def _token_reads(config: Config, report: Report, work: Path) -> None:

@@ -23,15 +23,25 @@ class Case:
     path: str
     target: float  # the issue's goal for service/control, printed next to the ratio
     conditional: bool = False  # ask with If-None-Match: the ETag of the 200 (expects 304)
+    # Also against the same build with CODELISTS_LOG_LEVEL=WARNING (no access log): what the
+    # access log costs the hot path (goal: the service as it ships >= QUIET_TARGET of it).
+    quiet: bool = False
+    quick: bool = True  # part of a BENCH_QUICK run
 
 
+QUIET_TARGET = 0.9
 CASES = (
-    Case("options 200", f"/v1/codelists/{WARM_LIST}/options", 0.9),
-    Case("options 304", f"/v1/codelists/{WARM_LIST}/options", 0.9, conditional=True),
-    Case("list 200", f"/v1/codelists/{WARM_LIST}", 0.8),
+    Case("options 200", f"/v1/codelists/{WARM_LIST}/options", 0.9, quiet=True),
+    Case("options 304", f"/v1/codelists/{WARM_LIST}/options", 0.9, conditional=True, quiet=True),
+    Case("list 200", f"/v1/codelists/{WARM_LIST}", 0.8, quick=False),
     Case("list 304", f"/v1/codelists/{WARM_LIST}", 0.8, conditional=True),
-    Case("value 200", f"/v1/codelists/{WARM_LIST}/values/0150", 0.8),
+    Case("value 200", f"/v1/codelists/{WARM_LIST}/values/0150", 0.8, quick=False),
 )
+
+
+def cases(*, quick: bool) -> tuple[Case, ...]:
+    """The cases of a run: all, or those of a quick run (the ones the goals name)."""
+    return tuple(case for case in CASES if case.quick or not quick)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Comparison:
     size: int  # body bytes of the answer (0 for a 304)
     service: list[wrk.WrkResult] = field(default_factory=list)
     control: list[wrk.WrkResult] = field(default_factory=list)
+    quiet: list[wrk.WrkResult] = field(default_factory=list)  # the WARNING build, if measured
 
     @property
     def service_side(self) -> Side:
@@ -72,6 +83,13 @@ class Comparison:
     @property
     def ratio(self) -> float:
         return self.service_side.requests_per_second / self.control_side.requests_per_second
+
+    @property
+    def quiet_ratio(self) -> float | None:
+        """service / the same build at WARNING, or None when not measured."""
+        if not self.quiet:
+            return None
+        return self.service_side.requests_per_second / Side.of(self.quiet).requests_per_second
 
     def slice_ratios(self) -> list[float]:
         """service/control of each pair of neighbouring slices: how much the machine wobbled."""
@@ -93,7 +111,8 @@ def _request_headers(case: Case, etag: str | None) -> dict[str, str]:
 
 
 def capture(service: Server) -> tuple[list[Captured], dict[str, str]]:
-    """What the service answers for each case, and the ETag of each path's 200."""
+    """What the service answers for each case (all of them: the control serves every path),
+    and the ETag of each path's 200."""
     captured: list[Captured] = []
     etags: dict[str, str] = {}
     with _client(service.base_url) as client:
@@ -137,6 +156,8 @@ def verify_control(control: Server, captured: list[Captured], etags: dict[str, s
 def compare(
     service: Server,
     control: Server,
+    quiet: Server | None,
+    cases: tuple[Case, ...],
     captured: list[Captured],
     etags: dict[str, str],
     *,
@@ -148,29 +169,37 @@ def compare(
     log: Path,
     progress: Callable[[str], None],
 ) -> list[Comparison]:
-    """Load each case on both servers in alternating slices: service, control, control, ...
+    """Load each case on the servers in alternating slices: service, control, control, ...
 
     This machine's throughput drifts by tens of percent within a minute, so each server's
-    ``seconds`` are cut into ``rounds`` slices taken in ABBA order: a drift then hits both
-    sides alike instead of whichever ran second.
+    ``seconds`` are cut into ``rounds`` slices taken in ABBA order (ABC CBA with ``quiet``, the
+    service at CODELISTS_LOG_LEVEL=WARNING, for the cases that name it): a drift then hits all
+    sides alike instead of whichever ran last.
     """
     comparisons = []
     slice_seconds = max(1.0, seconds / rounds)
     for case, answer in zip(CASES, captured, strict=True):
+        if case not in cases:
+            continue
         comparison = Comparison(case, len(answer.body))
         headers = _request_headers(case, etags[case.path])
-
+        sides = [(service, comparison.service), (control, comparison.control)]
+        if quiet is not None and case.quiet:
+            sides.append((quiet, comparison.quiet))
         load = partial(wrk.run, threads=threads, connections=connections, headers=headers)
-        for server in (service, control):  # warm-up, discarded
+        for server, _ in sides:  # warm-up, discarded
             load(server.base_url + case.path, seconds=warmup)
         for round_number in range(rounds):
-            order = (service, control) if round_number % 2 == 0 else (control, service)
-            for server in order:
-                result = load(server.base_url + case.path, seconds=slice_seconds, log=log)
-                (comparison.service if server is service else comparison.control).append(result)
+            for server, results in sides if round_number % 2 == 0 else reversed(sides):
+                results.append(load(server.base_url + case.path, seconds=slice_seconds, log=log))
+        quiet_text = (
+            f", at WARNING {Side.of(comparison.quiet).requests_per_second:,.0f} req/s"
+            if comparison.quiet
+            else ""
+        )
         progress(
             f"{case.name}: service {comparison.service_side.requests_per_second:,.0f} req/s, "
-            f"control {comparison.control_side.requests_per_second:,.0f} req/s "
+            f"control {comparison.control_side.requests_per_second:,.0f} req/s{quiet_text} "
             f"(answer {answer.status})"
         )
         comparisons.append(comparison)
@@ -181,7 +210,7 @@ def table(comparisons: list[Comparison]) -> str:
     header = (
         f"{'endpoint':<12} {'bytes':>6} | {'service req/s':>13} | {'control req/s':>13} | "
         f"{'ratio':>5} {'(slices)':>11} {'goal':>6} | {'p50 svc/ctl ms':>13} | "
-        f"{'p99 svc/ctl ms':>13} | errors"
+        f"{'p99 svc/ctl ms':>13} | {'svc/WARNING':>11} | errors"
     )
     lines = [header, "-" * len(header)]
     for c in comparisons:
@@ -192,6 +221,12 @@ def table(comparisons: list[Comparison]) -> str:
             f"{c.case.name:<12} {c.size:>6} | {s.requests_per_second:>13,.0f} | "
             f"{k.requests_per_second:>13,.0f} | {c.ratio:>5.2f} "
             f"{f'({min(slices):.2f}-{max(slices):.2f})':>11} {'>=' + str(c.case.target):>6} | "
-            f"{s.p50_ms:>6.2f}/{k.p50_ms:<6.2f} | {s.p99_ms:>6.2f}/{k.p99_ms:<6.2f} | {errors}"
+            f"{s.p50_ms:>6.2f}/{k.p50_ms:<6.2f} | {s.p99_ms:>6.2f}/{k.p99_ms:<6.2f} | "
+            f"{_quiet_cell(c):>11} | {errors}"
         )
     return "\n".join(lines)
+
+
+def _quiet_cell(comparison: Comparison) -> str:
+    ratio = comparison.quiet_ratio
+    return "-" if ratio is None else f"{ratio:.2f} >={QUIET_TARGET}"

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
 
 from app.server.logs import redact
 from tests.conftest import PostgresCopies, _postgres_url
-from tests.servers import SEED, codelists, free_port, running_service
+from tests.servers import ROOT, SEED, codelists, free_port, running_service
 
 DOCUMENT = {
     "id": "log-test",
@@ -110,3 +116,113 @@ def test_redact_hides_tokens_authorization_values_and_secrets() -> None:
     )
     assert redact('{"secret": "s3cr3t-value"}') == '{"secret": "***"}'
     assert redact("nothing to hide here") == "nothing to hide here"
+
+
+def _serve(env: dict[str, str], stdout: Any) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        assert process.poll() is None, "codelists serve exited"
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "codelists serve did not become ready"
+        time.sleep(0.1)
+
+
+def _access_lines(output: bytes) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    return [line for line in lines if line["logger"] == "codelists.access"]
+
+
+def test_a_clean_stop_right_after_requests_loses_no_access_line(tmp_path: Path) -> None:
+    """SIGTERM right after N requests: N access lines, each once, although lines are written
+    in batches (at the latest every 100 ms) and the stop comes sooner than that."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}"}
+    codelists("seed", str(SEED), env=env)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process, url = _serve(env, sink)
+    try:
+        sent = 0
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for number in range(300):
+                # Repeats answered by the fast path, and answers built by the framework.
+                path = "/v1/codelists/fravaer/options" if number % 3 else "/v1/codelists/nope"
+                answer = http.get(path, headers={"X-Request-ID": f"stop-{number}"})
+                assert answer.status_code in {200, 404}
+                sent += 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    ids = [line["request_id"] for line in _access_lines(log.read_bytes())]
+    ours = [i for i in ids if i.startswith("stop-")]
+    assert sorted(ours) == sorted(f"stop-{n}" for n in range(sent))
+
+
+def test_stdout_that_blocks_drops_lines_counts_them_and_never_holds_a_request(
+    tmp_path: Path,
+) -> None:
+    """A pipe nobody reads fills up; requests are still answered, the lines that found no room
+    are counted in /metrics, and every line is either written or counted."""
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'blocked.db'}",
+        "CODELISTS_LOG_BUFFER_LINES": "50",
+    }
+    codelists("seed", str(SEED), env=env)
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, True)
+    process, url = _serve(env, write_end)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    try:
+        # What start-up wrote fits in the pipe; from here on nobody reads it until the end.
+        requests = 2000  # about 200 bytes a line: far more than a 64 KiB pipe and 50 lines
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for number in range(requests):
+                answer = http.get(
+                    "/v1/codelists/fravaer/options", headers={"X-Request-ID": f"b-{number}"}
+                )
+                assert answer.status_code == 200
+            metrics = http.get("/metrics").text
+        dropped = _metric(metrics, "codelists_log_lines_dropped_total")
+        assert dropped > 0
+        # Reading again unblocks the writer; a clean stop then writes what is left.
+        reader = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
+        reader.start()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        reader.join(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    ids = {line["request_id"] for line in _access_lines(b"".join(chunks))}
+    written = sum(1 for number in range(requests) if f"b-{number}" in ids)
+    # Every line of ours was written or dropped (the /metrics request's line may be either).
+    assert written + dropped in {requests, requests + 1}
+    assert written < requests
+
+
+def _read_all(fd: int, chunks: list[bytes]) -> None:
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")

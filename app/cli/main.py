@@ -288,7 +288,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = _settings()
     check_address(host, port)
     _run(lambda engine, _: migrate(engine), migrates=True)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, buffer_lines=settings.log_buffer_lines)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     log.info("serving %s on http://%s:%d (%d worker(s))", shown, host, port, workers)
     server = Server(

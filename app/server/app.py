@@ -30,7 +30,8 @@ from app.http.allow import AllowMiddleware, RouteMethods
 from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.http.head import HeadAsGet
-from app.server.logs import AccessLog, configure_logging
+from app.server.access import AccessLog
+from app.server.logs import configure_logging
 from app.server.settings import Settings
 from app.server.wiring import Services
 
@@ -102,7 +103,7 @@ def create_litestar(services: Services) -> Litestar:
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Any:
-    """The ASGI app for a test or an embedding server: access log, CORS, fast path, litestar.
+    """The ASGI app for a test or an embedding server: fast path, access log, CORS, litestar.
 
     Logging is left as the caller set it; ``serve_app`` is the production entry point.
     """
@@ -112,16 +113,19 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     methods = RouteMethods(
         (route.path, route.methods) for route in litestar.routes if isinstance(route, HTTPRoute)
     )
-    app: Any = CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors)
+    access_log = AccessLog(CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors))
     # In front of the framework: a cached answer gets the CORS headers from the same policy,
-    # and, when reads need a token, is served only to a token the route's guard would admit.
+    # and, when reads need a token, is served only to a token the route's guard would admit;
+    # its access line is written through the access log behind it.
     authorise = None if services.settings.public_read else services.auth.allows
-    return AccessLog(FastPath(app, services.answers, cors=cors, authorise=authorise))
+    return FastPath(
+        access_log, services.answers, cors=cors, authorise=authorise, access_log=access_log
+    )
 
 
 def serve_app() -> Any:
     """The app for ``codelists serve`` (granian's factory, in each worker process): settings
     from the environment, logging configured once for the process, then ``create_app``."""
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, buffer_lines=settings.log_buffer_lines)
     return create_app(settings)

@@ -28,6 +28,7 @@ _ENVIRONMENT = {
     "CODELISTS_WEBHOOK_RETRY_SECONDS": "webhook_retry_seconds",
     "CODELISTS_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "CODELISTS_LOG_LEVEL": "log_level",
+    "CODELISTS_LOG_BUFFER_LINES": "log_buffer_lines",
     "CODELISTS_WEBHOOK_ALLOWED_NETWORKS": "webhook_allowed_networks",
     "CODELISTS_REQUIRE_APPROVAL": "require_approval",
     "CODELISTS_SCHEDULER_SECONDS": "scheduler_seconds",
@@ -69,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # receiver inside a closed network. Default: public addresses only.
     webhook_allowed_networks: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # JSON log lines waiting for stdout, at most; more are dropped and counted (app/server/logs.py).
+    log_buffer_lines: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
     # Change sets submitted through the API are published only once someone else approved them.
     require_approval: bool = False
     # How often each process looks for due scheduled change sets when none is due sooner.

@@ -134,6 +134,20 @@ def test_purge_from_outside_the_acl_is_403_and_purges_nothing(
         ("*", "br"),
         ("*, br;q=0", "gzip"),
         ("deflate", None),
+        # The exact values the VCL recognises without its regular expressions (browsers,
+        # curl --compressed, HTTP libraries), each as the full parse would decide it.
+        ("gzip, deflate, br, zstd", "br"),
+        ("deflate, gzip, br, zstd", "br"),
+        ("br", "br"),
+        ("br, gzip", "br"),
+        ("gzip", "gzip"),
+        ("gzip, deflate", "gzip"),
+        ("deflate, gzip", "gzip"),
+        ("gzip,deflate", "gzip"),
+        # Near misses of those go through the full parse.
+        ("gzip, deflate, br;q=0", "gzip"),
+        ("Gzip", "gzip"),
+        ("gzip;q=0, deflate", None),
     ],
 )
 def test_accept_encoding_is_normalised(
