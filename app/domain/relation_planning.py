@@ -9,7 +9,7 @@ row may name a value the same change set creates).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,10 +44,9 @@ from app.domain.relations import (
     RelationState,
     Row,
     changed_row_fields,
-    pair_order,
     qualifier_order,
 )
-from app.domain.values import Value
+from app.domain.values import Value, code_order
 
 RelationOp = CreateRelation | UpdateRelation | UpsertRows | SetRows
 
@@ -131,6 +130,8 @@ class _RelationPlanner:
         self.working: dict[str, RelationState] = {}
         self.errors: list[FieldError] = []
         self.touched: dict[tuple[str, PairKey], str] = {}
+        # (relation, qualifiers as given) -> checked: a million rows repeat a few sets.
+        self.checked: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
@@ -200,6 +201,18 @@ class _RelationPlanner:
         return None if found is None else found.values
 
     def qualifiers(
+        self, relation: RelationState, given: list[str], path: str
+    ) -> tuple[str, ...] | None:
+        memo = (relation.info.key, tuple(given))
+        found = self.checked.get(memo)
+        if found is not None:
+            return found
+        checked = self._qualifiers(relation, given, path)
+        if checked is not None:
+            self.checked[memo] = checked
+        return checked
+
+    def _qualifiers(
         self, relation: RelationState, given: list[str], path: str
     ) -> tuple[str, ...] | None:
         qualifier_list = relation.info.qualifier_list
@@ -405,6 +418,14 @@ def plan_all(
     return PlannedChangeSet(planned_lists, planned_relations, plan)
 
 
+def _pair_key(
+    items: list[tuple[PairKey, Row]],
+) -> Callable[[tuple[PairKey, Row]], tuple[tuple[int, int, str], tuple[int, int, str]]]:
+    """The sort key of (pair, row) items in code order, each code's order computed once."""
+    orders = {code: code_order(code) for (source, target), _ in items for code in (source, target)}
+    return lambda item: (orders[item[0][0]], orders[item[0][1]])
+
+
 def _planned_relations(
     current: Mapping[str, RelationState], working: Mapping[str, RelationState]
 ) -> dict[str, PlannedRelation]:
@@ -412,10 +433,11 @@ def _planned_relations(
     for key, after in working.items():
         before = current.get(key)
         base_rows = before.rows if before else {}
+        changed = [(pair, row) for pair, row in after.rows.items() if base_rows.get(pair) != row]
+        changed.sort(key=_pair_key(changed))
         transitions = [
             RowTransition(_kind(base_rows.get(pair), row), base_rows.get(pair), row)
-            for pair, row in sorted(after.rows.items(), key=lambda item: pair_order(item[0]))
-            if base_rows.get(pair) != row
+            for pair, row in changed
         ]
         fields = {
             name: FromTo(getattr(before.info, name), getattr(after.info, name))
