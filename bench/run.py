@@ -264,6 +264,8 @@ def _token_reads(config: Config, report: Report, work: Path) -> None:
             protected.stop()
     with report.section("token-protected reads in-process"):
         report.add(tokens.in_process(env, token))
+    with report.section("JWT-protected reads in-process (a real OpenID Provider)"):
+        report.add(tokens.jwt_in_process(env, token))
 
 
 def _scale_sqlite(config: Config, report: Report, work: Path) -> None:

@@ -241,3 +241,86 @@ def in_process(
         f"rounds of {requests:,}): public {public * 1e6:.1f} us, token {protected * 1e6:.1f} us "
         f"per read; ratio {public / protected:.2f} (token/public throughput)"
     )
+
+
+async def _jwt_in_process(
+    database_url: str, static: str, path: str, requests: int, rounds: int
+) -> tuple[float, float]:
+    """µs per cached read with the static token and with a JWT, one protected app, alternating."""
+    import tempfile
+
+    from app.server.app import create_app
+    from app.server.settings import Settings
+    from app.server.wiring import Services
+    from tests.oidc.provider import AUDIENCE, OpenIDProvider
+
+    provider = OpenIDProvider(Path(tempfile.mkdtemp()) / "provider.log")
+    try:
+        token = await provider.client_credentials("read")
+        settings = Settings(
+            database_url=database_url,
+            public_read=False,
+            oauth_issuers=provider.issuer_setting(),
+            oauth_audience=AUDIENCE,
+        )
+        services = Services.create(settings)
+        await services.start()
+        await services.stop_background_work()
+        app = create_app(services=services)
+        sides = [f"Bearer {static}".encode(), f"Bearer {token}".encode()]
+        seconds: list[list[float]] = [[], []]
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        try:
+            for number in range(rounds):
+                for side in (0, 1) if number % 2 == 0 else (1, 0):
+                    scope = {
+                        "type": "http",
+                        "method": "GET",
+                        "path": path,
+                        "raw_path": path.encode(),
+                        "query_string": b"",
+                        "headers": [(b"host", b"127.0.0.1"), (b"authorization", sides[side])],
+                        "http_version": "1.1",
+                        "scheme": "http",
+                        "server": ("127.0.0.1", 80),
+                        "client": ("127.0.0.1", 1),
+                        "root_path": "",
+                        "asgi": {"version": "3.0"},
+                    }
+                    begun = time.perf_counter()
+                    for _ in range(requests):
+                        sent.clear()
+                        await app(dict(scope, state={}), receive, send)
+                    seconds[side].append((time.perf_counter() - begun) / requests)
+                    if sent[0].get("status") != 200:
+                        raise RuntimeError(f"in-process read answered {sent[0].get('status')}")
+                    await asyncio.sleep(0.01)  # let a lookup refresh, as a server would
+        finally:
+            await services.stop()
+        return statistics.median(seconds[0]), statistics.median(seconds[1])
+    finally:
+        provider.stop()
+
+
+def jwt_in_process(
+    env: Mapping[str, str], static: str, *, requests: int = 5000, rounds: int = 20
+) -> str:
+    """Issue 17, item 7: a warm token-protected read with a JWT of a real OpenID Provider
+    (npm oidc-provider, tests/oidc) against the same read with a static token, on one app
+    (CODELISTS_PUBLIC_READ=false); ratio = JWT/static throughput, goal >= GOAL."""
+    static_seconds, jwt_seconds = asyncio.run(
+        _jwt_in_process(env["DATABASE_URL"], static, CASES[0].path, requests, rounds)
+    )
+    return (
+        f"in-process, options 200, CODELISTS_PUBLIC_READ=false (median of {rounds} alternating "
+        f"rounds of {requests:,}): static token {static_seconds * 1e6:.1f} us, JWT "
+        f"{jwt_seconds * 1e6:.1f} us per read; ratio {static_seconds / jwt_seconds:.2f} "
+        f"(JWT/static throughput, goal >= {GOAL})"
+    )

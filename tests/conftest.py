@@ -334,7 +334,7 @@ async def client(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppCli
 @pytest.fixture
 async def admin(seeded: AsyncEngine, clock: FixedClock) -> AsyncIterator[AppClient]:
     """The app on a seeded database, with a token of scope admin named "ops"."""
-    from app.store import tokens
+    from app.identity import tokens
 
     async with seeded.begin() as connection:
         token = await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())

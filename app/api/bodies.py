@@ -9,8 +9,10 @@ as the kind a handler names in its ``opt`` under ``INVALID_BODY`` (the change-se
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from anyio import to_thread
 from litestar import Request
 
 from app.domain.errors import BadInput, InvalidRequest
@@ -19,6 +21,8 @@ from app.domain.nesting import nesting_error
 INVALID_BODY = "invalid_body"
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Measuring a YAML body of some megabytes takes seconds: past this size, off the event loop.
+_MEASURED_IN_THREAD = 64 * 1024
 
 
 async def refuse_deep_bodies(request: Request[Any, Any, Any]) -> None:
@@ -27,7 +31,8 @@ async def refuse_deep_bodies(request: Request[Any, Any, Any]) -> None:
     if request.method not in _BODY_METHODS:
         return
     raw = await request.body()  # kept by litestar for the handler: read once
-    error = nesting_error(raw, yaml=request.content_type[0] in YAML_TYPES)
+    measure = partial(nesting_error, raw, yaml=request.content_type[0] in YAML_TYPES)
+    error = await to_thread.run_sync(measure) if len(raw) > _MEASURED_IN_THREAD else measure()
     if error is not None:
         kind: type[BadInput] = request.route_handler.opt.get(INVALID_BODY, InvalidRequest)
         raise kind([error])

@@ -17,6 +17,8 @@ from importlib import resources
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from app.api.auth import read_access
 from app.api.dependencies import AnswersDep, CatalogDep
@@ -29,18 +31,23 @@ HTML = b"text/html; charset=utf-8"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+CSS = b"text/css; charset=utf-8"
+# The demo page's own script and styles: files, since its CSP allows nothing inline.
+DEMO_FILES = {"demo.js": JAVASCRIPT, "demo.css": CSS}
+
+
 @cache
-def module_answer() -> Answer:
-    """The module's bytes as an encoded answer, made once per process.
+def file_answer(name: str = MODULE_NAME, media_type: bytes = JAVASCRIPT) -> Answer:
+    """The bytes of ``app/components/<name>`` as an encoded answer, made once per process.
 
     Last-Modified is the file's modification time (in a wheel: the build's fixed time); the
     ETag, which browsers revalidate with, comes from the bytes.
     """
-    source = resources.files("app.components") / MODULE_NAME
+    source = resources.files("app.components") / name
     body = source.read_bytes()
     with resources.as_file(source) as path:
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    return Answer(body, last_modified=min(modified, datetime.now(UTC)), media_type=JAVASCRIPT)
+    return Answer(body, last_modified=min(modified, datetime.now(UTC)), media_type=media_type)
 
 
 def _page(lists: list[tuple[str, str]]) -> bytes:
@@ -70,7 +77,21 @@ class ComponentController(Controller):
         """The ES module defining ``<codelist-select>`` (text/javascript, cached, CORS)."""
 
         async def build(_: date) -> Answer:
-            return module_answer()
+            return file_answer()
+
+        return await answers.serve(request.scope, build)
+
+    @get("/{name:str}")
+    async def demo_file(
+        self, request: Request[Any, Any, Any], answers: AnswersDep, name: FromPath[str]
+    ) -> RawResponse:
+        """The demo page's script (``demo.js``) and styles (``demo.css``)."""
+        media_type = DEMO_FILES.get(name)
+        if media_type is None:
+            raise NotFoundException(f"The component has no file {name!r}.")
+
+        async def build(_: date) -> Answer:
+            return file_answer(name, media_type)
 
         return await answers.serve(request.scope, build)
 
@@ -98,23 +119,8 @@ _PAGE = """<!doctype html>
   <title>Kodelister: drop-down-komponenten codelist-select</title>
   <link rel="icon" href="/console/static/favicon.svg" type="image/svg+xml">
   <script type="module" src="/components/codelist-select.js"></script>
-  <style>
-    body { font-family: system-ui, sans-serif; line-height: 1.5; margin: 0; color: #1a1a1a; }
-    main { max-width: 44rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
-    .form-group { margin: 0 0 1.25rem; }
-    .form-label { display: block; font-weight: 600; margin-bottom: .25rem; }
-    .form-select, .form-input, input[type=search] { display: block; font: inherit;
-      padding: .4rem .5rem; border: 2px solid #454545; border-radius: 4px; max-width: 100%; }
-    input[type=search] { margin-bottom: .25rem; }
-    :focus-visible { outline: 3px solid #0059b3; outline-offset: 2px; }
-    codelist-select[stale] .form-select { border-color: #8a5300; }
-    codelist-select[error] .form-select { border-color: #b50909; }
-    .button { font: inherit; padding: .5rem 1rem; margin-right: .5rem; border-radius: 4px;
-      border: 2px solid #0059b3; background: #0059b3; color: #fff; cursor: pointer; }
-    .button-secondary { background: #fff; color: #0059b3; }
-    pre { background: #f5f5f5; padding: 1rem; overflow-x: auto; }
-    output { display: block; white-space: pre-wrap; background: #f5f5f5; padding: .5rem; }
-  </style>
+  <script type="module" src="/components/demo.js"></script>
+  <link rel="stylesheet" href="/components/demo.css">
 </head>
 <body>
   <main>
@@ -143,27 +149,6 @@ _PAGE = """<!doctype html>
   &lt;/codelist-select&gt;
 &lt;/div&gt;</code></pre>
   </main>
-  <script type="module">
-    const form = document.getElementById('demo');
-    const elements = () => form.querySelectorAll('codelist-select');
-    const date = document.getElementById('at');
-    const evaluate = () => {
-      for (const element of elements()) {
-        if (date.value) element.setAttribute('at', date.value);
-        else element.removeAttribute('at');
-      }
-    };
-    date.addEventListener('input', evaluate);
-    date.addEventListener('change', evaluate);
-    form.addEventListener('reset', () => {
-      for (const element of elements()) element.removeAttribute('at');
-    });
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const lines = [...new FormData(form)].map(([name, value]) => `${name} = ${value}`);
-      document.getElementById('values').textContent = lines.join('\\n') || '(tom)';
-    });
-  </script>
 </body>
 </html>
 """

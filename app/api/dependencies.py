@@ -28,3 +28,7 @@ SecretsDep = NamedDependency[SecretBox]  # "secrets": webhook secrets at rest
 # Any here: litestar validates dependencies with msgspec, which cannot take that union).
 NetworksDep = NamedDependency[Any]
 ReviewDep = NamedDependency[ReviewPolicy]  # "review": whether approval is required
+# "resource_metadata": the RFC 9728 document (a dict), or None when no issuer is configured.
+ResourceMetadataDep = NamedDependency[Any]
+# "issuers": the trusted issuers (app.identity.issuers.Issuer), a tuple, possibly empty.
+IssuersDep = NamedDependency[Any]

@@ -3,11 +3,17 @@
 Swagger UI's scripts and styles come from the packaged ``swagger-ui-bundle-v2`` distribution
 and are served by the service under ``/docs/assets/`` (api.md "Service endpoints": the page
 works with no internet). The validator badge, which would call validator.swagger.io, is off.
+
+The page sends a Content-Security-Policy (api.md "Security headers"): scripts only from this
+origin, so the script that starts Swagger UI is a file of its own (``docs-init.js``, served as
+``/docs/init.js``); styles from this origin and inline (Swagger UI sets ``style`` attributes
+as it renders), images from this origin and ``data:`` URLs (its icons); no framing.
 """
 
 from __future__ import annotations
 
 from html import escape
+from importlib import resources
 
 from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
@@ -16,9 +22,18 @@ from litestar.response import Response
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
+from app.http.security import page_headers
+
 ASSETS = "/docs/assets"
-SCHEMA = "/schema/openapi.json"
+INIT = "/docs/init.js"
 TITLE = "Code lists API"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+_HEADERS = {name.decode(): value.decode() for name, value in page_headers(CSP)}
+_INIT_SCRIPT = resources.files("app.api").joinpath("docs-init.js").read_bytes()
 
 _PAGE = f"""<!DOCTYPE html>
 <html lang="en">
@@ -33,16 +48,7 @@ _PAGE = f"""<!DOCTYPE html>
 <div id="swagger-ui"></div>
 <script src="{ASSETS}/swagger-ui-bundle.js"></script>
 <script src="{ASSETS}/swagger-ui-standalone-preset.js"></script>
-<script>
-window.ui = SwaggerUIBundle({{
-  url: "{SCHEMA}",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  validatorUrl: null,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-  layout: "BaseLayout"
-}});
-</script>
+<script src="{INIT}"></script>
 </body>
 </html>
 """.encode()
@@ -51,7 +57,13 @@ window.ui = SwaggerUIBundle({{
 @get("/docs", media_type=MediaType.HTML, include_in_schema=False, sync_to_thread=False)
 def docs() -> Response[bytes]:
     """The OpenAPI UI page; its assets are ``docs_assets``."""
-    return Response(_PAGE, headers={"Cache-Control": "no-cache"})
+    return Response(_PAGE, headers={**_HEADERS, "Cache-Control": "no-cache"})
+
+
+@get(INIT, media_type="text/javascript", include_in_schema=False, sync_to_thread=False)
+def docs_init() -> Response[bytes]:
+    """The script starting Swagger UI on the page (``docs-init.js``)."""
+    return Response(_INIT_SCRIPT, headers={"Cache-Control": "no-cache"})
 
 
 # The files of one Swagger UI release never change: a day's caching is safe.

@@ -11,8 +11,10 @@ place, every operation gets every status it can answer, each error as RFC 9457 p
   too deeply;
 - whatever a handler lists under ``opt[PROBLEMS]`` (409, 415, 422, ...).
 
-An operation that needs a token names the bearer scheme under ``security``: every guarded one
-but the reads, which are public unless CODELISTS_PUBLIC_READ is false (app/api/auth.py).
+An operation that needs a token names the security schemes under ``security``: every guarded
+one but the reads, which are public unless CODELISTS_PUBLIC_READ is false (app/api/auth.py).
+The schemes come from the security configuration (``app.identity.metadata``): the bearer token,
+and one OpenID Connect scheme per trusted issuer.
 
 A handler that reads its body itself (rather than through a ``data`` parameter) describes it
 under ``opt[BODY]``, as an OpenAPI Request Body object.
@@ -54,6 +56,8 @@ from app.api.openapi_schemas import (
 )
 from app.http.answer import Answer
 from app.http.conditional import CachePolicy, respond
+from app.identity.issuers import Issuer
+from app.identity.metadata import security_requirement, security_schemes
 
 PROBLEMS = "problems"  # the key in a handler's ``opt``: extra statuses it answers
 BODY = "body"  # the key in a handler's ``opt``: the body it reads itself (a Request Body object)
@@ -76,15 +80,6 @@ _HEADERS: dict[int, dict[str, Any]] = {
     503: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
 }
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-BEARER = "bearer"
-_SECURITY_SCHEMES = {
-    BEARER: {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A token made with `codelists token create`: `Authorization: Bearer "
-        "<token>`. Its scopes (read, sync, admin; approve apart) decide what it may do.",
-    }
-}
 # The guards that let everyone through while reads are public (CODELISTS_PUBLIC_READ).
 _PUBLIC_READ_GUARDS = frozenset({read_access, sync_access})
 
@@ -267,29 +262,39 @@ class CompletedOpenAPIJson(JsonRenderPlugin):
     than at app creation keeps building the document (a quarter of a second) off every start.
     """
 
-    def __init__(self, *, public_read: bool) -> None:
+    def __init__(self, *, public_read: bool, issuers: tuple[Issuer, ...] = ()) -> None:
         # Plain JSON, as api.md says of everything it does not say otherwise of; litestar's
         # default, application/vnd.oai.openapi+json, is one no integrator expects.
         super().__init__(media_type=MediaType.JSON)
         self.public_read = public_read
+        self.issuers = issuers
         self._rendered: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The document as JSON bytes; ``openapi_schema`` is litestar's kept dict."""
         if self._rendered is None:  # render is synchronous: no other request comes in between
-            complete_openapi(openapi_schema, request.app, public_read=self.public_read)
+            complete_openapi(
+                openapi_schema, request.app, public_read=self.public_read, issuers=self.issuers
+            )
             self._rendered = super().render(request, openapi_schema)
         return self._rendered
 
 
-def complete_openapi(document: dict[str, Any], app: Litestar, *, public_read: bool) -> None:
+def complete_openapi(
+    document: dict[str, Any],
+    app: Litestar,
+    *,
+    public_read: bool,
+    issuers: tuple[Issuer, ...] = (),
+) -> None:
     """Complete ``document``, litestar's OpenAPI document of ``app``, in place; reads need no
-    token when ``public_read``."""
+    token when ``public_read``; ``issuers`` are the trusted issuers of JWT access tokens."""
     _rename_raw_generics(document)
     _close_bodies(document, app)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM
-    document["components"]["securitySchemes"] = _SECURITY_SCHEMES
+    document["components"]["securitySchemes"] = security_schemes(issuers)
+    security = security_requirement(issuers)
     schemas.update(COMPONENTS)
     for (component, field), schema in FIELD_SCHEMAS.items():
         if component in schemas:
@@ -302,7 +307,7 @@ def complete_openapi(document: dict[str, Any], app: Litestar, *, public_read: bo
         if BODY in handler.opt:
             operation["requestBody"] = handler.opt[BODY]
         if _needs_token(handler, public_read=public_read):
-            operation["security"] = [{BEARER: []}]
+            operation["security"] = security
         responses = operation.setdefault("responses", {})
         # Litestar's own error entries (from ``raises``) are replaced too: every error is a problem.
         declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}

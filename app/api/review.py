@@ -12,16 +12,16 @@ from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.admin import ChangeSetOut, _well_formed
-from app.api.auth import Authenticator, admin_access, any_token, approve_access
+from app.api.auth import Authenticator, admin_access, any_token, approve_access, principal_of
 from app.api.dependencies import ClockDep, EngineDep, ReviewDep
 from app.api.errors import DECIDE, DENIED, problem
 from app.api.openapi import BODY
 from app.api.params import MAX_POSITION, PathChangeSetId, integer_query
 from app.domain.errors import FieldError, from_msgspec
+from app.domain.principals import Principal
 from app.store import audit
 from app.store.audit import AuditEntry
 from app.store.review import FourEyes, approve, reject
-from app.store.tokens import Principal
 
 AnyRequest = Request[Any, Any, Any]
 MAX_COMMENT = 5000
@@ -90,9 +90,15 @@ _REJECTION: dict[str, Any] = {
 }
 
 
-class WhoAmI(msgspec.Struct):
+class WhoAmI(msgspec.Struct, omit_defaults=True):
+    """The principal of the token used: its name (as the audit log records it), this
+    service's scopes it holds, and for a JWT its kind (client or person), issuer and client."""
+
     name: str
     scopes: list[str]
+    kind: str = "token"
+    issuer: str | None = None
+    client_id: str | None = None
 
 
 class AuditPage(msgspec.Struct):
@@ -118,7 +124,9 @@ async def _body(request: AnyRequest, kind: type[T]) -> T:
 
 
 def _principal(request: AnyRequest) -> Principal:
-    owner: Principal = request.state.token_owner  # set by the guard
+    owner = principal_of(request)  # set by the guard
+    if owner is None:  # pragma: no cover - every route here is guarded
+        raise NotAuthorizedException("A bearer token is required.")
     return owner
 
 
@@ -191,7 +199,13 @@ class ReviewController(Controller):
 )
 async def whoami(request: AnyRequest) -> WhoAmI:
     principal = _principal(request)
-    return WhoAmI(name=principal.name, scopes=sorted(principal.scopes))
+    return WhoAmI(
+        name=principal.name,
+        scopes=sorted(principal.scopes),
+        kind=principal.kind,
+        issuer=principal.issuer,
+        client_id=principal.client_id,
+    )
 
 
 @get(

@@ -11,6 +11,8 @@ from app.api.errors import problem
 from app.store.database import current_revision, head_revision
 
 NO_STORE = {"Cache-Control": "no-store"}
+# Like every other 503 of the API (app/api/errors.py): when to ask again, in seconds.
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 class Health(msgspec.Struct):
@@ -34,9 +36,13 @@ async def ready(engine: EngineDep) -> Response[Health]:
         async with engine.connect() as connection:
             revision = await current_revision(connection)
     except Exception as exc:  # noqa: BLE001 - whatever fails, the answer is "not ready"
-        raise problem(503, f"The database is not reachable: {type(exc).__name__}") from None
+        raise problem(
+            503, f"The database is not reachable: {type(exc).__name__}", headers=RETRY_AFTER
+        ) from None
     if revision != head:
         raise problem(
-            503, f"Migrations are at {revision}, not at head {head}: run codelists migrate"
+            503,
+            f"Migrations are at {revision}, not at head {head}: run codelists migrate",
+            headers=RETRY_AFTER,
         )
     return Response(Health("ready", revision), headers=NO_STORE)

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from app.api.auth import admin_access
+from app.api.auth import admin_access, principal_of
 from app.api.dependencies import CatalogDep, ClockDep, EngineDep, NetworksDep, SecretsDep
 from app.api.openapi import PROBLEMS
 from app.api.params import path_parameter
@@ -94,7 +94,7 @@ async def _check(
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:
-    owner = request.state.get("token_owner")
+    owner = principal_of(request)
     return owner.name if owner is not None else "unknown"
 
 

@@ -20,14 +20,15 @@ from app.cli.render import render_plan
 from app.domain.clock import Clock
 from app.domain.documents import ChangeSetDocument, parse_document
 from app.domain.errors import InvalidDocument
+from app.domain.principals import SCOPES
+from app.identity import tokens
 from app.server.logs import configure_logging
 from app.server.settings import Settings
-from app.store import audit, tokens
+from app.store import audit
 from app.store.database import bundled_folder, migrate
 from app.store.export import CSV_DIALECTS, csv_bytes
 from app.store.export import export as read_export
 from app.store.publish import ChangeSetConflict, Preview, plan_only, submit
-from app.store.tokens import SCOPES
 
 log = logging.getLogger("codelists.serve")
 
@@ -192,7 +193,10 @@ def token_create(scopes: tuple[str, ...], name: str) -> None:
             )
             return value
 
-    value = _run(work, migrates=True)
+    try:
+        value = _run(work, migrates=True)
+    except tokens.InvalidTokenName as exc:
+        raise CommandFailed(f"--name: {exc}") from None
     click.echo(f"token for {name} with scopes {', '.join(sorted(set(scopes)))}:")
     click.echo(value)
 

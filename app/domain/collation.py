@@ -3,8 +3,8 @@
 The order api.md promises for names (options, "Danish alphabetical order"): a-z, then æ, ø, å;
 ``aa`` sorts as ``å`` (Aabenraa and Aarhus come after Ø); ``ä``/``ö``/``ü`` sort with
 ``æ``/``ø``/``y``; accents, then case, only break ties. A tailoring of one's own gets the edge
-cases wrong (``aa``, ``ü``), so the rules come from ICU's copy of CLDR (PyICU over the system's
-libicu).
+cases wrong (``aa``, ``ü``), so the rules come from ICU's copy of CLDR: PyICU as the
+``pyicu-wheels`` package builds it, with its own ICU inside (no system libicu, no compiler).
 
 Sort keys are computed whenever a list version is decoded (the read model keeps the decoded
 version, so no key is stored in the database); they are bytes, compared in C.

@@ -4,6 +4,15 @@ A subscription URL is ``http`` or ``https`` without credentials, and every addre
 resolves to must be public (``ipaddress``'s ``is_global``) unless it lies in one of the
 operator's allowed networks (CODELISTS_WEBHOOK_ALLOWED_NETWORKS). Pure rules: resolving names
 is the caller's (``app/workers/destinations.py``).
+
+An IPv6 address that carries an IPv4 address is judged by that IPv4 address (every one it may
+carry), since a translator or relay delivers it there: ``64:ff9b::a9fe:a9fe`` is
+169.254.169.254 to a NAT64 gateway. The forms (``embedded_ipv4``): IPv4-mapped ``::ffff:0:0/96``
+and IPv4-compatible ``::/96`` (RFC 4291 section 2.5.5), IPv4-translated ``::ffff:0:0:0/96``
+(RFC 2765), NAT64's well-known prefix ``64:ff9b::/96`` (RFC 6052) and local-use prefix
+``64:ff9b:1::/48`` (RFC 8215; the IPv4 address may sit at any RFC 6052 position of a prefix
+within it, so every position counts), 6to4 ``2002::/16`` (RFC 3056) and Teredo ``2001::/32``
+(RFC 4380: the server's address and the client's, stored inverted).
 """
 
 from __future__ import annotations
@@ -90,10 +99,49 @@ def literal_address(host: str) -> Address | None:
         return None
 
 
+_LOW_32 = 0xFFFF_FFFF
+# Forms whose last 32 bits are the IPv4 address.
+_LAST_32 = tuple(
+    ipaddress.IPv6Network(prefix)
+    for prefix in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96")
+)
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """Every IPv4 address ``address`` may carry (module docstring), or () for none."""
+    value = int(address)
+    if any(address in network for network in _LAST_32):
+        return (ipaddress.IPv4Address(value & _LOW_32),)
+    if address in _SIX_TO_FOUR:  # 2002:AABB:CCDD::/48 is the site of A.B.C.D
+        return (ipaddress.IPv4Address((value >> 80) & _LOW_32),)
+    if address in _TEREDO:
+        server, client = address.teredo or (None, None)
+        return tuple(found for found in (server, client) if found is not None)
+    if address in _NAT64_LOCAL:
+        # RFC 6052 section 2.2: with a /48, /56, /64 or /96 prefix the 32 bits are split
+        # around bits 64 to 71 (always zero) or come last.
+        return tuple(
+            ipaddress.IPv4Address(bits)
+            for bits in (
+                ((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF,  # /48
+                ((value >> 64) & 0xFF) << 24 | (value >> 32) & 0xFF_FFFF,  # /56
+                (value >> 24) & _LOW_32,  # /64
+                value & _LOW_32,  # /96
+            )
+        )
+    return ()
+
+
 def address_allowed(address: Address, allowed: Sequence[Network]) -> bool:
-    """Public, or inside an allowed network (an IPv4-mapped IPv6 address counts as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Inside an allowed network, or public; an IPv6 address carrying IPv4 addresses
+    (``embedded_ipv4``) only when every one of them is."""
     if any(address in network for network in allowed):
         return True
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = embedded_ipv4(address)
+        if carried:
+            return all(address_allowed(inner, allowed) for inner in carried)
     return address.is_global and not address.is_multicast

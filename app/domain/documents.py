@@ -2,9 +2,9 @@
 
 Decoding finds the structural errors (changesets.md, "Validation"): keys given twice (found by
 parsing.py), unknown keys, wrong types, dates that are not dates. msgspec stops at the first
-error, so an invalid document is converted again piece by piece: every header field on its own,
-then every operation on its own, to report each header error and at least one error per
-operation, all together, each with its path (``changes[1].codes[2]``). Length limits are rule
+error, so a document is converted piece by piece: every header field on its own, then every
+operation on its own, to report each header error and at least one error per operation, all
+together, each with its path (``changes[1].codes[2]``). Length limits are rule
 errors, checked while planning (limits.py).
 """
 
@@ -220,7 +220,8 @@ def parse_document(raw: bytes, *, yaml: bool) -> ChangeSetDocument:
 
 def convert_document(tree: Any, found: list[FieldError] | None = None) -> ChangeSetDocument:
     """Validate a decoded document tree, or raise ``InvalidDocument`` with every header error
-    and the first error of every operation, the header's first.
+    and the first error of every operation, the header's first. Each header field and each
+    operation is converted on its own.
 
     ``found`` are structural errors the parser found already (keys given twice); they are
     reported with the others, each operation's in document order.
@@ -228,11 +229,9 @@ def convert_document(tree: Any, found: list[FieldError] | None = None) -> Change
     errors = list(found or ())
     with contextlib.suppress(RecursionError):  # the conversion below says where it nests so
         tree = whole_numbers_as_integers(tree)
-    if not errors:
-        try:  # a valid document in one go; an invalid one again, slowly, to find every error
-            return msgspec.convert(tree, ChangeSetDocument)
-        except (msgspec.ValidationError, RecursionError):
-            pass
+    # Field by field and operation by operation, valid or not: every error is found, and no
+    # one call into msgspec holds the interpreter for long (a 5 MiB document is converted in
+    # pieces of at most one operation, while the server's event loop keeps serving reads).
     if not isinstance(tree, dict):
         try:
             msgspec.convert(tree, _Header)

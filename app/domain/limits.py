@@ -19,6 +19,10 @@ import msgspec
 from app.domain.errors import FieldError
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+# A `set` writes its fields into every value it names, and the plan, the stored values and the
+# change feed hold them once per value: 10,000 codes times 5 MB of fields would be 50 GB from
+# a 5 MiB document. So the sets of a document, each written out per code, are bounded too.
+MAX_SET_BYTES = 4 * MAX_DOCUMENT_BYTES
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,17 @@ def document_size_error(size: int) -> FieldError | None:
         return None
     return FieldError(
         "", f"document is {size} bytes; the limit is 5 MiB ({MAX_DOCUMENT_BYTES} bytes)"
+    )
+
+
+def set_size_error(path: str, written_out: int) -> FieldError:
+    """The error for the ``set`` at ``path`` that takes the document's sets, written out per
+    code (codes times the size of the fields as JSON), to ``written_out`` bytes, over
+    ``MAX_SET_BYTES``."""
+    return FieldError(
+        f"{path}.codes",
+        f"the set operations, each field written out for each code, come to {written_out} "
+        f"bytes here; the limit is 20 MiB ({MAX_SET_BYTES} bytes)",
     )
 
 

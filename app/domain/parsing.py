@@ -19,6 +19,7 @@ import msgspec
 import yaml
 
 from app.domain.errors import FieldError, InvalidDocument
+from app.domain.expansion import json_node_count_error, yaml_expansion_error
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -56,8 +57,12 @@ def load_yaml(raw: bytes) -> tuple[Any, list[FieldError]]:
     """The tree of a YAML document, and an error for every key given twice in one mapping and
     for every alias to a collection it is inside of.
 
-    Raises ``InvalidDocument`` (path ``""``) when the text is not YAML at all.
+    Raises ``InvalidDocument`` (path ``""``) when the text is not YAML at all, and when it is
+    too big with its aliases expanded (expansion.py), found before anything is built from it.
     """
+    too_big = yaml_expansion_error(raw)
+    if too_big is not None:
+        raise InvalidDocument([too_big])
     loader = _StrictLoader(raw)
     try:
         node = loader.get_single_node()
@@ -122,6 +127,9 @@ class _Pairs(dict[str, Any]):
 def load_json(raw: bytes) -> tuple[Any, list[FieldError]]:
     """The tree of a JSON document and an error for every key given twice in one object.
 
+    Raises ``InvalidDocument`` (path ``""``) for malformed text and for a document of more than
+    ``MAX_NODES`` nodes (expansion.py).
+
     msgspec decodes (and refuses malformed text with its own message); the standard library's
     parser is the second, strict pass, as only it shows every key of an object.
     """
@@ -129,6 +137,9 @@ def load_json(raw: bytes) -> tuple[Any, list[FieldError]]:
         tree = msgspec.json.decode(raw)
     except (msgspec.DecodeError, ValueError, RecursionError) as exc:  # ValueError: not UTF-8
         raise _malformed("JSON", exc) from None
+    too_many = json_node_count_error(raw, tree)
+    if too_many is not None:
+        raise InvalidDocument([too_many])
     found: list[_Pairs] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
 
 from app.domain.attributes import check_attributes, check_schema
+from app.domain.diffs import (
+    ChangeKind,
+    FieldChange,
+    ListPlan,
+    Plan,
+    ValueChange,
+    ValueTransition,
+    classify,
+    diff_lists,
+    effective_date,
+)
 from app.domain.documents import (
     ChangeSetDocument,
     CreateList,
@@ -25,11 +35,27 @@ from app.domain.documents import (
     ValueSpec,
 )
 from app.domain.errors import FieldError, InvalidDocument
-from app.domain.limits import document_size_error, limit_errors
-from app.domain.relation_plans import PlanWarning, RelationPlan
-from app.domain.values import Value, changed_fields, code_order
+from app.domain.hierarchy import parent_cycles
+from app.domain.limits import MAX_SET_BYTES, document_size_error, limit_errors, set_size_error
+from app.domain.values import Value
 
-ChangeKind = Literal["created", "updated", "deactivated", "reactivated"]
+# What publishing, the reads and the review take from here, made in diffs.py.
+__all__ = [
+    "ChangeKind",
+    "FieldChange",
+    "ListPlan",
+    "ListState",
+    "Plan",
+    "PlannedList",
+    "ValueChange",
+    "ValueTransition",
+    "classify",
+    "diff_lists",
+    "effective_date",
+    "plan_changeset",
+    "plan_document",
+    "referenced_lists",
+]
 
 
 class ListState(msgspec.Struct, kw_only=True):
@@ -44,97 +70,12 @@ class ListState(msgspec.Struct, kw_only=True):
     values: dict[str, Value] = msgspec.field(default_factory=dict)
 
 
-class FieldChange(msgspec.Struct, frozen=True):
-    from_: Any = msgspec.field(name="from")
-    to: Any = None
-
-
-class ValueChange(msgspec.Struct, frozen=True):
-    code: str
-    name: str
-    fields: dict[str, FieldChange]
-
-
-class ListPlan(msgspec.Struct, kw_only=True):
-    base_version: int
-    new_version: int
-    created: bool = False
-    list_fields: dict[str, FieldChange] = msgspec.field(default_factory=dict)
-    added: list[Value] = msgspec.field(default_factory=list)
-    changed: list[ValueChange] = msgspec.field(default_factory=list)
-    deactivated: list[ValueChange] = msgspec.field(default_factory=list)
-    reactivated: list[ValueChange] = msgspec.field(default_factory=list)
-
-
-class Plan(msgspec.Struct):
-    lists: dict[str, ListPlan]
-    # Relations (issue 18; relation_planning.py): their plans, and the plan's warnings.
-    relations: dict[str, RelationPlan] = msgspec.field(default_factory=dict)
-    warnings: list[PlanWarning] = msgspec.field(default_factory=list)
-
-
-class ValueTransition(msgspec.Struct, frozen=True):
-    """One value's change in a publish: one change-feed entry."""
-
-    kind: ChangeKind
-    before: Value | None
-    after: Value
-
-
 @dataclass
 class PlannedList:
     plan: ListPlan
     before: ListState | None
     after: ListState
     transitions: list[ValueTransition] = field(default_factory=list)
-
-
-def classify(before: Value | None, after: Value) -> ChangeKind:
-    if before is None:
-        return "created"
-    if before.active and not after.active:
-        return "deactivated"
-    if not before.active and after.active:
-        return "reactivated"
-    return "updated"
-
-
-def effective_date(before: Value | None, after: Value, published_on: date) -> date:
-    """The date a change bites: a new ``valid_from``/``valid_to`` where that is what changed."""
-    if before is None:
-        return after.valid_from
-    moved: list[date] = []
-    if before.valid_from != after.valid_from:
-        moved.append(after.valid_from)
-    if before.valid_to != after.valid_to and after.valid_to is not None:
-        moved.append(after.valid_to)
-    return min(moved) if moved else published_on
-
-
-def diff_lists(before: Mapping[str, Value], after: Mapping[str, Value]) -> ListPlan:
-    """Added and changed values between two states of a list (values are never removed), in
-    code order."""
-    plan = ListPlan(base_version=0, new_version=0)
-    different = [value for code, value in after.items() if before.get(code) != value]
-    for value in sorted(different, key=lambda value: code_order(value.code)):
-        previous = before.get(value.code)
-        if previous is None:
-            plan.added.append(value)
-            continue
-        fields = changed_fields(previous, value)
-        if not fields:
-            continue
-        change = ValueChange(
-            code=value.code,
-            name=value.name,
-            fields={name: FieldChange(old, new) for name, (old, new) in fields.items()},
-        )
-        {
-            "updated": plan.changed,
-            "deactivated": plan.deactivated,
-            "reactivated": plan.reactivated,
-        }[classify(previous, value)].append(change)
-    return plan
 
 
 class _Planner:
@@ -147,6 +88,7 @@ class _Planner:
         # (list, code) -> path of the operation entry that last set the value's fields, so a
         # rule checked on the resulting value points at what caused it.
         self.touched: dict[tuple[str, str], str] = {}
+        self.set_bytes = 0  # the sets so far written out per code (limits.py, MAX_SET_BYTES)
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
@@ -218,7 +160,16 @@ class _Planner:
         if all(getattr(op.fields, name) is UNSET for name in op.fields.__struct_fields__):
             self.error(f"{path}.fields", "set must name at least one field")
             return
+        before, self.set_bytes = (
+            self.set_bytes,
+            self.set_bytes + len(op.codes) * len(msgspec.json.encode(op.fields)),
+        )
+        if before <= MAX_SET_BYTES < self.set_bytes:
+            self.errors.append(set_size_error(path, self.set_bytes))
         entry = f"{path}.fields"
+        # Once per operation, not per code: every value gets the very same field values (and
+        # one replaced_by tuple, which check_results then checks once).
+        changes = self.changes(op.fields, target, entry)
         for index, code in enumerate(op.codes):
             value = target.values.get(code)
             if value is None:
@@ -226,9 +177,8 @@ class _Planner:
                     f"{path}.codes[{index}]", f"code '{code}' does not exist in list '{op.list}'"
                 )
                 continue
-            updated = self.patched(value, op.fields, target, entry, report=index == 0)
-            if updated is not None:
-                target.values[code] = updated
+            if changes is not None:
+                target.values[code] = msgspec.structs.replace(value, **changes)
                 self.touched[(target.key, code)] = entry
 
     def patched(
@@ -241,6 +191,14 @@ class _Planner:
         report: bool = True,
     ) -> Value | None:
         """``value`` with every field the patch names replaced; None if the patch is invalid."""
+        changes = self.changes(patch, target, entry, report=report)
+        return None if changes is None else msgspec.structs.replace(value, **changes)
+
+    def changes(
+        self, patch: ValueSpec | FieldPatch, target: ListState, entry: str, *, report: bool = True
+    ) -> dict[str, Any] | None:
+        """Field name -> new value for every field the patch names, in stored form; None (and
+        the errors, when ``report``) if its attributes do not fit the list's schema."""
         changes = {
             name: field
             for name, field in msgspec.structs.asdict(patch).items()
@@ -257,10 +215,15 @@ class _Planner:
                         self.error(f"{entry}.attributes.{name}", message)
                 return None
             changes["attributes"] = stored
-        return msgspec.structs.replace(value, **changes)
+        return changes
 
     def check_results(self) -> None:
-        """Rules on the resulting values: date order, parents and successors that exist."""
+        """Rules on the resulting values: date order, parents and successors that exist, no
+        parent cycles. Linear in the values touched: each parent chain is walked once
+        (``parent_cycles``), and the successors a ``set`` gave many values are checked once."""
+        cyclic = parent_cycles(self.working, self.touched)
+        # (entry, id of a replaced_by tuple) -> its codes, for each tuple checked already
+        checked: dict[tuple[str, int], frozenset[str]] = {}
         for (key, code), entry in self.touched.items():
             values = self.working[key].values
             value = values[code]
@@ -276,27 +239,38 @@ class _Planner:
                         f"{entry}.parent",
                         f"parent '{value.parent}' of code '{code}' does not exist in list '{key}'",
                     )
-                elif _has_parent_cycle(values, code):
+                elif (key, code) in cyclic:
                     self.error(f"{entry}.parent", f"the parents of code '{code}' form a cycle")
-            for successor in value.replaced_by:
-                if successor == code:
-                    self.error(f"{entry}.replaced_by", f"code '{code}' cannot replace itself")
-                elif successor not in values:
+            self.check_successors(key, code, value.replaced_by, entry, checked)
+
+    def check_successors(
+        self,
+        key: str,
+        code: str,
+        successors: tuple[str, ...],
+        entry: str,
+        checked: dict[tuple[str, int], frozenset[str]],
+    ) -> None:
+        """Each successor of ``code`` exists and is not ``code`` itself. A tuple that one
+        entry (a ``set``) gave many values is checked for existence once: its errors would
+        differ in the code named only, and checking it per value is quadratic."""
+        if not successors:
+            return
+        seen = (entry, id(successors))
+        codes = checked.get(seen)
+        first = codes is None
+        if codes is None:
+            codes = checked[seen] = frozenset(successors)
+        if code in codes:
+            self.error(f"{entry}.replaced_by", f"code '{code}' cannot replace itself")
+        if first:
+            values = self.working[key].values
+            for successor in successors:
+                if successor not in values:  # ``code`` itself is in values
                     self.error(
                         f"{entry}.replaced_by",
                         f"successor '{successor}' of code '{code}' does not exist in list '{key}'",
                     )
-
-
-def _has_parent_cycle(values: Mapping[str, Value], code: str) -> bool:
-    seen = {code}
-    parent = values[code].parent
-    while parent is not None and parent in values:
-        if parent in seen:
-            return True
-        seen.add(parent)
-        parent = values[parent].parent
-    return False
 
 
 def referenced_lists(document: ChangeSetDocument) -> set[str]:
@@ -317,14 +291,21 @@ def plan_changeset(
     """The lists this change set changes, with their plans; raises ``InvalidDocument``.
 
     ``current`` holds the latest state of every existing list the document names.
-    ``document_bytes`` is the size of the document as received, checked against its limit;
-    None for a document accepted before (a stored one planned again). Every rule error, the
-    limits included (changesets.md, "Validation"), is reported in one ``InvalidDocument``:
-    the limits first, then the others as the operations are applied, then the checks on the
-    resulting values.
+    ``document_bytes`` is the size of the document as received; it and the size of the
+    document as stored are checked against the 5 MiB limit; None for a document accepted
+    before (a stored one planned again). Every rule error, the limits included
+    (changesets.md, "Validation"), is reported in one ``InvalidDocument``: the limits first,
+    then the others as the operations are applied, then the checks on the resulting values.
+    Linear in the document and the values it touches (issue 21).
     """
     planner = _Planner(current)
-    too_big = None if document_bytes is None else document_size_error(document_bytes)
+    # The limit holds for the text received and for the document as stored (its canonical
+    # JSON), which YAML's aliases, quotes and defaults can make bigger (issue 21).
+    too_big = (
+        None
+        if document_bytes is None
+        else document_size_error(max(document_bytes, len(document.canonical_bytes())))
+    )
     if too_big is not None:
         planner.errors.append(too_big)
     planner.errors.extend(limit_errors(document))

@@ -17,6 +17,7 @@ from typing import Literal
 import brotli
 
 from app.domain.surrogate_keys import ALL_KEY, INDEX_KEY, KEYS_BUDGET, list_tag, relation_tag
+from app.http.security import protective_headers
 
 Coding = Literal["identity", "gzip", "br"]
 
@@ -69,6 +70,7 @@ class Answer:
         "last_modified",
         "last_modified_header",
         "media_type",
+        "protective_headers",
         "surrogate_key",
     )
 
@@ -86,6 +88,8 @@ class Answer:
     ) -> None:
         self.body = body
         self.media_type = media_type
+        # nosniff, and a page's CSP and framing rules: made once, added as they are.
+        self.protective_headers = protective_headers(media_type)
         digest = hashlib.blake2b(body, digest_size=16).hexdigest()
         self.etag = digest
         self.last_modified = last_modified.astimezone(UTC).replace(microsecond=0)

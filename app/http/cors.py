@@ -9,6 +9,12 @@ Shared caches store one answer for every requester, so the CORS headers may not 
 whether the request that filled the cache had an ``Origin`` (api.md "HTTP caching"): with the
 default ``*`` every answer carries ``Access-Control-Allow-Origin: *``; with an allow-list every
 answer carries ``Vary: Origin``, so a cache keeps one answer per origin.
+
+Administration is never cross-origin (api.md "CORS", console.md): answers under ``/v1/admin``
+(change sets, review, tokens' names, the audit log, subscriptions) carry no CORS header at all,
+and a preflight to them is answered without any ``Access-Control-Allow-*``, whatever method
+and headers it asks for. A page on another origin holding a token can then neither send an
+admin request with it (the preflight ``Authorization`` needs fails) nor read an admin answer.
 """
 
 from __future__ import annotations
@@ -22,6 +28,23 @@ ALLOWED_METHODS = b"GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = b"Authorization, Content-Type, If-None-Match, If-Modified-Since"
 EXPOSED_HEADERS = b"ETag, Last-Modified, Cache-Control, Content-Encoding"
 PREFLIGHT_MAX_AGE = b"86400"
+# The first two segments of every path that is never shared with another origin.
+CLOSED_PREFIX = ("v1", "admin")
+
+
+def closed(path: str) -> bool:
+    """True for a path under ``/v1/admin``, however it is spelled: empty and ``.`` segments
+    are skipped and ``..`` resolved, as a proxy in front might normalise them."""
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+            if len(segments) >= len(CLOSED_PREFIX) and segments[:2] == list(CLOSED_PREFIX):
+                return True
+    return False
 
 
 class CORSPolicy:
@@ -70,7 +93,8 @@ def add_vary(headers: ASGIHeaders, field: bytes) -> ASGIHeaders:
 
 
 class CORSMiddleware:
-    """ASGI middleware: answers preflights and adds the CORS headers to every answer."""
+    """ASGI middleware: answers preflights and adds the CORS headers to every answer but those
+    of closed paths (``closed``), which get none."""
 
     def __init__(self, app: Any, policy: CORSPolicy) -> None:
         self.app = app
@@ -81,6 +105,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         request_headers = scope["headers"]
+        shut = closed(scope["path"])
         if scope["method"] == "OPTIONS":
             origin = preflight = None
             for name, value in request_headers:
@@ -89,8 +114,11 @@ class CORSMiddleware:
                 elif name == b"access-control-request-method":
                     preflight = value
             if origin is not None and preflight is not None:
-                await self._preflight(self.policy.allowed(origin), send)
+                await self._preflight(None if shut else self.policy.allowed(origin), shut, send)
                 return
+        if shut:
+            await self.app(scope, receive, send)
+            return
         policy = self.policy
 
         async def send_with_cors(message: Any) -> None:
@@ -100,7 +128,9 @@ class CORSMiddleware:
 
         await self.app(scope, receive, send_with_cors)
 
-    async def _preflight(self, allowed: bytes | None, send: Any) -> None:
+    async def _preflight(self, allowed: bytes | None, shut: bool, send: Any) -> None:
+        """A preflight's answer: 204, granting what the policy allows (nothing when
+        ``allowed`` is None); a closed path's never depends on the origin, so no ``Vary``."""
         headers: ASGIHeaders = [(b"content-length", b"0")]
         if allowed is not None:
             headers += [
@@ -109,7 +139,7 @@ class CORSMiddleware:
                 (b"access-control-allow-headers", ALLOWED_HEADERS),
                 (b"access-control-max-age", PREFLIGHT_MAX_AGE),
             ]
-        if not self.policy.any_origin:
+        if not self.policy.any_origin and not shut:
             headers.append((b"vary", b"Origin"))
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

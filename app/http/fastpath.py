@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from prometheus_client import Counter
 
 from app.domain.clock import Clock
+from app.domain.principals import READ_SCOPES
 from app.domain.sized_lru import SizedLRU
 from app.http.answer import Answer
 from app.http.conditional import CachePolicy, respond
@@ -29,8 +30,6 @@ from app.http.cors import CORSPolicy
 from app.http.raw import RawResponse
 
 _READS = frozenset({"GET", "HEAD"})
-# The scopes that may read (api.md "Read endpoints"; ``admin`` may do anything).
-READ_SCOPES = frozenset({"read", "sync"})
 
 # Requests served in front of the framework never reach litestar's metrics; these count them.
 ANSWERS = Counter("codelists_answers", "Read answers by how they were produced", ["source"])
@@ -85,8 +84,11 @@ class AnswerCache:
         return self.answers.get(self._key(scope, now.date()))
 
     def response(self, answer: Answer, scope: Any, now: datetime) -> RawResponse:
-        """The response to a GET/HEAD of ``answer`` at ``now``: 200 or 304, with cache headers."""
-        return RawResponse(*respond(answer, scope["headers"], now=now, policy=self.policy))
+        """The response to a GET/HEAD of ``answer`` at ``now``: 200 or 304, with cache headers
+        and the answer's protective headers (``app/http/security.py``)."""
+        status, headers, body = respond(answer, scope["headers"], now=now, policy=self.policy)
+        headers.extend(answer.protective_headers)
+        return RawResponse(status, headers, body)
 
     async def serve(
         self,

@@ -17,8 +17,9 @@ from app.api.bodies import refuse_deep_bodies
 from app.api.codelists import CodeListController, validate_many
 from app.api.components import ComponentController
 from app.api.console import ConsoleController
-from app.api.docs import docs, docs_assets
+from app.api.docs import docs, docs_assets, docs_init
 from app.api.errors import problem_details_plugin
+from app.api.identity import protected_resource_metadata
 from app.api.openapi import CompletedOpenAPIJson, schema_router
 from app.api.relations import RelationController
 from app.api.review import ReviewController, audit_log, whoami
@@ -30,6 +31,7 @@ from app.http.allow import AllowMiddleware, RouteMethods
 from app.http.cors import CORSMiddleware, CORSPolicy
 from app.http.fastpath import FastPath
 from app.http.head import HeadAsGet
+from app.http.security import SecurityHeaders
 from app.server.access import AccessLog
 from app.server.logs import configure_logging
 from app.server.settings import Settings
@@ -75,7 +77,9 @@ def create_litestar(services: Services) -> Litestar:
             export_all,
             live,
             ready,
+            protected_resource_metadata,
             docs,
+            docs_init,
             docs_assets,
             PrometheusController,
             ComponentController,
@@ -90,7 +94,12 @@ def create_litestar(services: Services) -> Litestar:
             description="Versioned code lists for the Danish employment system (api.md).",
             openapi_router=schema_router(),
             # /docs is ours (app/api/docs.py): litestar's UI pages load from a CDN.
-            render_plugins=[CompletedOpenAPIJson(public_read=services.settings.public_read)],
+            render_plugins=[
+                CompletedOpenAPIJson(
+                    public_read=services.settings.public_read,
+                    issuers=services.settings.issuers(),
+                )
+            ],
         ),
         lifespan=[lifespan],
         logging_config=None,  # configured once by serve_app (app/server/logs.py), not here
@@ -113,7 +122,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     methods = RouteMethods(
         (route.path, route.methods) for route in litestar.routes if isinstance(route, HTTPRoute)
     )
-    access_log = AccessLog(CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors))
+    framework = CORSMiddleware(AllowMiddleware(HeadAsGet(litestar), methods), cors)
+    # nosniff on every answer, a page's CSP on every HTML page (app/http/security.py); the
+    # fast path's answers carry theirs already.
+    access_log = AccessLog(SecurityHeaders(framework))
     # In front of the framework: a cached answer gets the CORS headers from the same policy,
     # and, when reads need a token, is served only to a token the route's guard would admit;
     # its access line is written through the access log behind it.

@@ -12,6 +12,7 @@ import msgspec
 from msgspec import Meta
 
 from app.domain.destinations import Network, parse_networks
+from app.identity.issuers import Issuer, parse_issuers
 
 # Environment variable -> setting. Everything has a default: the service runs with none set.
 _ENVIRONMENT = {
@@ -35,6 +36,11 @@ _ENVIRONMENT = {
     "CODELISTS_PURGE_URLS": "purge_urls",
     "CODELISTS_PURGE_RETRY_SECONDS": "purge_retry_seconds",
     "CODELISTS_CLOCK_OFFSET_SECONDS": "clock_offset_seconds",
+    "CODELISTS_OAUTH_ISSUERS": "oauth_issuers",
+    "CODELISTS_OAUTH_AUDIENCE": "oauth_audience",
+    "CODELISTS_OAUTH_JWKS_CACHE_SECONDS": "oauth_jwks_cache_seconds",
+    "CODELISTS_OAUTH_JWKS_COOLDOWN_SECONDS": "oauth_jwks_cooldown_seconds",
+    "CODELISTS_OAUTH_TIMEOUT_SECONDS": "oauth_timeout_seconds",
 }
 # Comma-separated in the environment.
 _LISTS = frozenset({"cors_origins", "webhook_allowed_networks", "purge_urls"})
@@ -83,6 +89,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     purge_retry_seconds: Annotated[float, Meta(gt=0, le=60)] = 0.25
     # Only for tests of midnights: the service's clock runs this many seconds ahead.
     clock_offset_seconds: float = 0.0
+    # Trusted issuers of JWT access tokens: a JSON array (app/identity/issuers.py,
+    # docs/operations.md "Signing in with an identity provider"). Empty: static tokens only.
+    oauth_issuers: str = ""
+    # This service's resource identifier: the audience its JWTs must carry (unless an issuer
+    # names its own) and ``resource`` in the protected resource metadata (RFC 9728).
+    oauth_audience: str | None = None
+    # How long an issuer's keys are trusted without a fresh fetch: a key it stops publishing is
+    # refused at most this long after.
+    oauth_jwks_cache_seconds: Annotated[float, Meta(gt=0, le=86400)] = 300.0
+    # At most one fetch of an issuer's keys per this many seconds for tokens with a kid it
+    # does not know (a flood of made-up kids cannot hammer the issuer).
+    oauth_jwks_cooldown_seconds: Annotated[float, Meta(ge=0, le=300)] = 2.0
+    # Time limit of one request to an issuer (discovery, keys).
+    oauth_timeout_seconds: Annotated[float, Meta(gt=0, le=60)] = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,7 +126,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         settings.allowed_networks()
         _check_urls("CODELISTS_PURGE_URLS", settings.purge_urls, origins=False)
         _check_urls("CODELISTS_CORS_ORIGINS", settings.cors_origins, origins=True)
+        settings.issuers()
         return settings
+
+    def issuers(self) -> tuple[Issuer, ...]:
+        """CODELISTS_OAUTH_ISSUERS as issuers; SettingsError if it is not valid."""
+        try:
+            return parse_issuers(self.oauth_issuers, audience=self.oauth_audience)
+        except ValueError as exc:
+            raise SettingsError(f"invalid setting CODELISTS_OAUTH_ISSUERS: {exc}") from None
 
     def allowed_networks(self) -> tuple[Network, ...]:
         """CODELISTS_WEBHOOK_ALLOWED_NETWORKS as networks; SettingsError if one is not."""

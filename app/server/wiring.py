@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +22,9 @@ from app.domain.clock import Clock
 from app.domain.review import ReviewPolicy
 from app.http.conditional import CachePolicy
 from app.http.fastpath import AnswerCache
+from app.identity.access_tokens import AccessTokens
+from app.identity.identity import Identity
+from app.identity.metadata import ProtectedResourceMetadata, protected_resource
 from app.reads.answers import Reads
 from app.reads.catalog import Catalog
 from app.server.settings import Settings
@@ -51,6 +55,7 @@ class Services:
     reads: Reads
     answers: AnswerCache
     auth: Authenticator
+    identity: Identity
     secrets: SecretBox
     denials: DeniedAccessLog
     review: ReviewPolicy
@@ -77,6 +82,7 @@ class Services:
             ),
         )
         denials = DeniedAccessLog(engine, clock)
+        identity = Identity(engine, clock, _access_tokens(settings))
         return cls(
             settings=settings,
             clock=clock,
@@ -84,7 +90,8 @@ class Services:
             catalog=catalog,
             reads=Reads(catalog, clock),
             answers=answers,
-            auth=Authenticator(engine, clock, denials, public_read=settings.public_read),
+            auth=Authenticator(identity, denials, public_read=settings.public_read),
+            identity=identity,
             secrets=SecretBox(settings.secret_key, settings.secret_key_file),
             denials=denials,
             review=ReviewPolicy(require_approval=settings.require_approval),
@@ -102,11 +109,22 @@ class Services:
             "secrets": self.secrets,
             "review": self.review,
             "webhook_networks": self.settings.allowed_networks(),
+            "resource_metadata": self.resource_metadata(),
+            "issuers": self.settings.issuers(),
         }
         return {
             name: Provide(_constant(part), use_cache=True, sync_to_thread=False)
             for name, part in parts.items()
         }
+
+    def resource_metadata(self) -> ProtectedResourceMetadata | None:
+        """The RFC 9728 document, or None without issuers; ``resource`` is
+        CODELISTS_OAUTH_AUDIENCE, else the first issuer's audience."""
+        issuers = self.settings.issuers()
+        if not issuers:
+            return None
+        audience = self.settings.oauth_audience or issuers[0].audience
+        return protected_resource(audience or "", issuers)
 
     async def start(self) -> None:
         await self.catalog.refresh()
@@ -121,6 +139,8 @@ class Services:
         worker = DeliveryWorker(self.engine, self.catalog, self.secrets, policy)
         self._tasks.append(asyncio.create_task(worker.run(stopping)))
         self._tasks.append(asyncio.create_task(self.denials.run(stopping)))
+        every = self.settings.oauth_jwks_cache_seconds
+        self._tasks.append(asyncio.create_task(self.identity.run(stopping, every)))
         scheduler = Scheduler(
             self.engine,
             self.clock,
@@ -148,6 +168,8 @@ class Services:
 
     async def stop(self) -> None:
         await self.stop_background_work()
+        if self.identity.access_tokens is not None:
+            await self.identity.access_tokens.client.aclose()
         await self.engine.dispose()
 
     async def stop_background_work(self) -> None:
@@ -167,7 +189,7 @@ class Services:
                 for task in stuck:
                     log.error("background task did not stop: %r", task)
         self._tasks.clear()
-        await self.auth.settle()
+        await self.identity.settle()
 
     async def _poll_for_publishes(self) -> None:
         """Notice publishes by other processes (the CLI, other replicas)."""
@@ -185,6 +207,22 @@ class Services:
             else:
                 outage.ended()
                 pause = self.settings.poll_seconds
+
+
+def _access_tokens(settings: Settings) -> AccessTokens | None:
+    """The verifier of JWT access tokens, when issuers are configured."""
+    issuers = settings.issuers()
+    if not issuers:
+        return None
+    client = httpx.AsyncClient(
+        timeout=settings.oauth_timeout_seconds, follow_redirects=False, trust_env=False
+    )
+    return AccessTokens(
+        issuers,
+        client,
+        cache_seconds=settings.oauth_jwks_cache_seconds,
+        cooldown_seconds=settings.oauth_jwks_cooldown_seconds,
+    )
 
 
 def _constant(part: object) -> Callable[[], object]:

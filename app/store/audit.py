@@ -10,6 +10,11 @@ the insert makes audit writes commit in ``seq`` order (SQLite has one writer any
 its transaction may wait for a lock, and processes' clocks differ, so an entry is dated no
 earlier than the one before it. Every time in an entry, ``at`` and those in ``detail``, is
 answered in one form, RFC 3339 in UTC (``timestamp``).
+
+Every string of an entry (actor, target, and those in ``detail``) is written ``storable``
+(``app/domain/storable.py``): a request path or header text holding U+0000 or a lone
+surrogate, which PostgreSQL or any UTF-8 encoder refuses, is kept with those characters
+escaped, visibly and reversibly, instead of failing the insert.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.storable import storable, storable_json
 from app.store.changesets import ChangeSetRecord
 from app.store.tables import UTCDateTime, audit_log
 
@@ -40,6 +46,7 @@ Action = Literal[
 ]
 # Any constant: the lock only orders audit inserts among themselves.
 _ADVISORY_LOCK = 0x636F64656C697374  # "codelist"
+_MAX_ACTOR = 200  # the column's length
 _MAX_TARGET = 1000
 
 
@@ -70,7 +77,8 @@ async def append(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry in ``connection``'s transaction (it commits with the action), dated
-    ``now`` or, if the last entry is dated later, as that one."""
+    ``now`` or, if the last entry is dated later, as that one; its strings made ``storable``
+    (the actor cut to 200 characters, the target to 1,000)."""
     if connection.dialect.name == "postgresql":
         await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK)))
     # The last entry is read inside the insert: SQLite then takes its write lock before reading,
@@ -80,10 +88,10 @@ async def append(
     await connection.execute(
         sa.insert(audit_log).values(
             at=sa.case((latest > moment, latest), else_=moment),
-            actor=actor[:200],
+            actor=storable(actor, _MAX_ACTOR),
             action=action,
-            target=target[:_MAX_TARGET],
-            detail=detail or {},
+            target=storable(target, _MAX_TARGET),
+            detail=storable_json(detail or {}),
         )
     )
 

@@ -15,11 +15,13 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.tables import UTCDateTime
 
 Converter = Callable[[Any], Any]
+_BATCH = 5000  # rows per statement
 
 
 def _json(value: Any) -> str | None:
@@ -59,22 +61,30 @@ async def insert_many(
     """INSERT ``rows``: tuples with a value for each column in ``names``.
 
     On PostgreSQL the rows go in by ``COPY`` (binary), in the caller's transaction: the server
-    parses and plans nothing per row, several times faster than a many-row INSERT.
+    parses and plans nothing per row, several times faster than a many-row INSERT. Many rows
+    are converted on a worker thread and sent in batches of ``_BATCH``, so a publish of tens of
+    thousands of values never holds the event loop for long (issue 21).
     """
     if not rows:
         return
     dialect = connection.dialect.name
     columns = [table.c[name] for name in names]
-    if dialect == "postgresql":
+
+    def converted() -> list[tuple[Any, ...]]:
+        # Column by column (zip transposes in C), converted where the driver needs it, and back.
         by_column = [
             _column(list(values), column, dialect)
             for values, column in zip(zip(*rows, strict=True), columns, strict=True)
         ]
+        return list(zip(*by_column, strict=True))
+
+    records = await to_thread.run_sync(converted) if len(rows) > _BATCH else converted()
+    batches = [records[start : start + _BATCH] for start in range(0, len(records), _BATCH)]
+    if dialect == "postgresql":
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection  # the asyncpg connection, in our transaction
-        await driver.copy_records_to_table(
-            table.name, records=zip(*by_column, strict=True), columns=list(names)
-        )
+        for batch in batches:
+            await driver.copy_records_to_table(table.name, records=batch, columns=list(names))
         return
     if dialect == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
@@ -83,12 +93,8 @@ async def insert_many(
     preparer = connection.dialect.identifier_preparer
     quoted = ", ".join(preparer.quote(column.name) for column in columns)
     statement = f"INSERT INTO {preparer.format_table(table)} ({quoted}) VALUES ({placeholders})"  # noqa: S608
-    # Column by column (zip transposes in C), converted where the driver needs it, and back.
-    by_column = [
-        _column(list(values), column, dialect)
-        for values, column in zip(zip(*rows, strict=True), columns, strict=True)
-    ]
-    await connection.exec_driver_sql(statement, list(zip(*by_column, strict=True)))
+    for batch in batches:
+        await connection.exec_driver_sql(statement, batch)
 
 
 def _column(values: list[Any], column: sa.Column[Any], dialect: str) -> list[Any]:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.documents import ChangeSetDocument, convert_document
@@ -74,7 +75,8 @@ async def document_of(connection: AsyncConnection, changeset_id: str) -> ChangeS
     stored = await connection.scalar(
         sa.select(changeset.c.document).where(changeset.c.id == changeset_id)
     )
-    return convert_document(stored)
+    # Seconds for a document of megabytes: on a worker thread, so reads go on (issue 21).
+    return await to_thread.run_sync(convert_document, stored)
 
 
 async def newest_first(
@@ -93,12 +95,19 @@ async def newest_first(
     return [_record(row) for row in await connection.execute(query.limit(limit))]
 
 
+async def encoded(value: Any) -> msgspec.Raw:
+    """``value`` as JSON, encoded on a worker thread: for a JSON column (issue 21)."""
+    return msgspec.Raw(await to_thread.run_sync(msgspec.json.encode, value))
+
+
 async def insert(
     connection: AsyncConnection, record: ChangeSetRecord, document: ChangeSetDocument
 ) -> None:
-    # Structs go to the JSON columns as they are: the engine's serializer is msgspec's.
+    # Structs go to the JSON columns encoded already (the engine's serializer, msgspec's, takes
+    # a Raw as it is): megabytes of JSON are encoded on a worker thread, not the event loop.
+    values = {**msgspec.structs.asdict(record), "plan": await encoded(record.plan)}
     await connection.execute(
-        sa.insert(changeset).values(**msgspec.structs.asdict(record), document=document)
+        sa.insert(changeset).values(**values, document=await encoded(document))
     )
 
 
@@ -108,7 +117,7 @@ async def replan(connection: AsyncConnection, record: ChangeSetRecord) -> None:
         sa.update(changeset)
         .where(changeset.c.id == record.id, changeset.c.status != "published")
         .values(
-            plan=record.plan,
+            plan=await encoded(record.plan),
             base_versions=record.base_versions,
             status=record.status,
             approved_by=record.approved_by,
@@ -171,5 +180,5 @@ async def mark_published(
         "seq": record.seq,
     }
     if not plan_stored:
-        values["plan"] = record.plan
+        values["plan"] = await encoded(record.plan)
     await connection.execute(sa.update(changeset).where(changeset.c.id == record.id).values(values))

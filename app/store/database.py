@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,6 @@ import msgspec
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -29,6 +29,8 @@ def bundled_folder(packaged: str, source: str) -> Path:
 
 
 ALEMBIC_DIR = bundled_folder("migrations", "alembic")
+# alembic's default version table, which alembic/env.py keeps.
+_VERSION_TABLE = sa.table("alembic_version", sa.column("version_num"))
 
 
 def _json_text(value: Any) -> str:
@@ -76,12 +78,26 @@ async def migrate(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
+@cache
 def head_revision() -> str | None:
+    """The newest migration's revision (read once: the migrations never change at run time)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def current_revision(connection: AsyncConnection) -> str | None:
+    """The revision the database is migrated to, or None before the first migration.
+
+    Read from alembic's version table by a plain query rather than through alembic's
+    ``MigrationContext``, which logs two INFO lines ("Context impl ...", "Will assume ...")
+    each time it is made: a readiness probe every few seconds would flood the log.
+    """
+
     def read(sync_connection: Connection) -> str | None:
-        return MigrationContext.configure(sync_connection).get_current_revision()
+        if not sa.inspect(sync_connection).has_table(_VERSION_TABLE.name):
+            return None
+        rows = sync_connection.execute(sa.select(_VERSION_TABLE.c.version_num))
+        revisions = sorted(str(revision) for revision in rows.scalars())
+        # Several rows would mean several branch heads: not "at head" for a linear history.
+        return ",".join(revisions) or None
 
     return await connection.run_sync(read)

@@ -12,9 +12,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
@@ -32,11 +34,7 @@ from app.store import audit, changesets, publish_steps
 from app.store.changesets import ChangeSetRecord
 from app.store.queries import current_states
 from app.store.relation_queries import current_relations
-from app.store.tables import (
-    publish_lock,
-)
-
-NOTIFY_CHANNEL = publish_steps.NOTIFY_CHANNEL
+from app.store.tables import publish_lock
 
 
 class ChangeSetConflict(Conflict):
@@ -96,11 +94,14 @@ def _base_versions(
 async def _plan(
     connection: AsyncConnection, document: ChangeSetDocument, document_bytes: int | None = None
 ) -> tuple[PlannedChangeSet, dict[str, int]]:
-    """Plan ``document`` on the latest lists and relations; its base versions too."""
+    """Plan ``document`` on the latest lists and relations (on a worker thread: a document of
+    megabytes takes seconds of pure Python, issue 21); its base versions too."""
     relations = await current_relations(connection, referenced_relations(document))
     wanted = referenced_lists(document) | relation_lists(document, relations)
     states = await current_states(connection, wanted)
-    planned = plan_all(document, states, relations, document_bytes=document_bytes)
+    planned = await to_thread.run_sync(
+        partial(plan_all, document, states, relations, document_bytes=document_bytes)
+    )
     return planned, _base_versions(document, states, relations)
 
 
@@ -127,7 +128,9 @@ async def submit(
     ``document_bytes`` is the size of the document as received, for its limit (None: not
     checked).
     """
-    digest = content_hash(document)
+    # Planning a document of megabytes takes seconds of pure Python: it runs on a worker
+    # thread, so the event loop keeps serving reads meanwhile (issue 21).
+    digest = await to_thread.run_sync(content_hash, document)
     async with engine.begin() as connection:
         await lock_publishes(connection)
         existing = await changesets.get(connection, document.id)
@@ -176,9 +179,8 @@ async def submit(
         if publish:
             if require_approval and record.approved_by is None:
                 raise NeedsApproval(record.id)  # rolls back: nothing is stored
-            await publish_steps.write(
-                connection, record, planned, now, plan_stored=existing is None
-            )
+            stored = existing is None
+            await publish_steps.write(connection, record, planned, now, plan_stored=stored)
             await audit.published(connection, record, author, now)
         return Outcome(record, created=existing is None)
 

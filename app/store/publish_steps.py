@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.planning import PlannedList, effective_date
@@ -186,25 +188,37 @@ async def _write_lists(
                 )
                 .values(version_to=plan.new_version)
             )
-        stamp = (list_id, plan.new_version)
-        await insert_many(
-            connection,
-            value_revision,
-            REVISION_COLUMNS,
-            [msgspec.structs.astuple(t.after) + stamp for t in item.transitions],
+        # Building a big list's rows takes a while: on a worker thread (issue 21).
+        revisions, entries = await to_thread.run_sync(
+            partial(_list_rows, item, list_id, publication.record.id, now, published_on)
         )
-        for transition in item.transitions:
-            publication.entry(
-                key,
-                transition.after.code,
-                transition.kind,
-                plan.new_version,
-                publication.record.id,
-                now,
-                effective_date(transition.before, transition.after, published_on),
-                transition.after,  # structs: encoded straight to JSON by insert_many
-                transition.before,
-            )
+        await insert_many(connection, value_revision, REVISION_COLUMNS, revisions)
+        for fields in entries:
+            publication.entry(key, *fields)
+
+
+def _list_rows(
+    item: PlannedList, list_id: int, changeset_id: str, now: datetime, published_on: date
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The value-revision rows (``REVISION_COLUMNS``) and the change-feed fields after
+    (seq, list) of one list's publish: a row per changed value, each."""
+    version = item.plan.new_version
+    stamp = (list_id, version)
+    revisions = [msgspec.structs.astuple(t.after) + stamp for t in item.transitions]
+    entries = [
+        (
+            t.after.code,
+            t.kind,
+            version,
+            changeset_id,
+            now,
+            effective_date(t.before, t.after, published_on),
+            t.after,  # structs: encoded straight to JSON by insert_many
+            t.before,
+        )
+        for t in item.transitions
+    ]
+    return revisions, entries
 
 
 async def _write_relations(

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.planning import ListState
@@ -195,8 +196,14 @@ async def current_states(connection: AsyncConnection, keys: Iterable[str]) -> di
         .where(value_revision.c.list_id.in_(list(by_id)), value_revision.c.version_to.is_(None))
         .order_by(value_revision.c.list_id, value_revision.c.code)
     )
-    for row in await connection.execute(query):
-        states[by_id[row.list_id].key].values[row.code] = value_from_row(row)
+    rows = (await connection.execute(query)).all()
+
+    def fill() -> None:
+        for row in rows:
+            states[by_id[row.list_id].key].values[row.code] = value_from_row(row)
+
+    # A list of a million values takes seconds to decode: on a worker thread (issue 21).
+    await to_thread.run_sync(fill)
     return states
 
 

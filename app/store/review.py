@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.errors import InvalidDocument
+from app.domain.principals import same_principal
 from app.domain.review import settled_status
 from app.store import audit, changesets
 from app.store.changesets import ChangeSetRecord
@@ -24,7 +25,8 @@ SCHEDULER = "scheduler"  # the audit actor of a scheduled publish
 
 
 class FourEyes(PermissionError):
-    """The approver's name is the author's: someone else must approve (403)."""
+    """The approver is the author, their names compared in canonical form (so ``"A1 "`` is
+    ``a1``, whichever kind of token each used): someone else must approve (403)."""
 
     def __init__(self, record: ChangeSetRecord) -> None:
         super().__init__(
@@ -56,7 +58,7 @@ async def approve(
         record = await changesets.get(connection, changeset_id)
         if record is None:
             raise ChangeSetNotFound(changeset_id)
-        if record.author == approver:
+        if same_principal(record.author, approver):
             raise FourEyes(record)
         if record.status != "planned":
             raise NotPlanned(

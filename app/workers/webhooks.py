@@ -4,6 +4,11 @@ Each batch is POSTed as ``{"changes": [...]}`` with ``X-Codelists-Delivery`` and
 ``X-Codelists-Signature: sha256=<HMAC-SHA256 of the body>``; anything but a 2xx is retried
 with exponential back-off and jitter. Only the oldest pending batch of a subscription is ever
 attempted, so receivers get changes in ``seq`` order, at least once.
+
+Each POST goes to the address its destination check resolved and allowed (``pinned``), with
+the URL's host name kept where it matters: in ``Host`` and, for https, in TLS (SNI and the
+certificate's name check). Connections are not kept alive between deliveries, so none made for
+one host name or check is reused for another.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ import httpx
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.domain.destinations import Network
+from app.domain.destinations import Network, literal_address
 from app.reads.catalog import Catalog
 from app.store import feed, subscriptions
 from app.store.secrets import SecretBox, SecretUnreadable
 from app.store.subscriptions import Claimed
-from app.workers.destinations import Resolver, destination_problem, resolve
+from app.workers.destinations import Destination, Resolver, check_destination, resolve
 from app.workers.outage import Outage
 from app.workers.stopping import Stopping
 
@@ -85,7 +90,9 @@ class DeliveryWorker:
         bundle (tens of milliseconds), which a process with no subscription need not pay."""
         if self._http is None:
             self._http = httpx.AsyncClient(
-                timeout=self.policy.timeout_seconds, follow_redirects=False
+                timeout=self.policy.timeout_seconds,
+                follow_redirects=False,
+                limits=httpx.Limits(max_keepalive_connections=0),
             )
         return self._http
 
@@ -163,8 +170,9 @@ class DeliveryWorker:
         recorded coarsely: the delivery log must not tell open ports from closed ones.
         """
         url = claimed.subscription.url
-        if problem := await destination_problem(url, self.policy.allowed_networks, self.resolver):
-            return f"not sent: the URL {problem}"
+        checked = await check_destination(url, self.policy.allowed_networks, self.resolver)
+        if isinstance(checked, str):
+            return f"not sent: the URL {checked}"
         body = msgspec.json.encode(ChangesPayload(batch))
         try:
             secret = self.secrets.open(claimed.subscription.secret_encrypted)
@@ -176,15 +184,36 @@ class DeliveryWorker:
                 claimed.subscription.id,
             )
             return KEY_MISMATCH
+        target, host, extensions = pinned(checked)
         headers = {
+            "Host": host,
             "Content-Type": "application/json",
             DELIVERY_HEADER: claimed.delivery.id,
             SIGNATURE_HEADER: signature(secret, body),
         }
         try:
-            response = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError:
+            response = await client.post(
+                target, content=body, headers=headers, extensions=extensions
+            )
+        except (httpx.HTTPError, httpx.InvalidURL):
             return UNREACHABLE
         if response.is_success:
             return None
         return f"HTTP {response.status_code}"
+
+
+def pinned(destination: Destination) -> tuple[httpx.URL, str, dict[str, str]]:
+    """The request for ``destination`` that connects to its checked address: the URL with that
+    address as host, the ``Host`` header (the URL's host and port, IDNA-encoded), and the
+    request extensions naming the host for TLS.
+
+    httpcore uses ``sni_hostname`` both as the TLS server name and for the certificate check
+    (``ssl.SSLContext.check_hostname``), so the certificate must still be valid for the URL's
+    host name, not for the address.
+    """
+    url = httpx.URL(destination.url)
+    extensions: dict[str, str] = {}
+    if url.scheme == "https" and literal_address(destination.host) is None:
+        extensions["sni_hostname"] = url.raw_host.decode("ascii")
+    target = url.copy_with(host=str(destination.address))
+    return target, url.netloc.decode("ascii"), extensions

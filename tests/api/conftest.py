@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store import tokens
+from app.identity import tokens
 from tests.conftest import AppClient, FixedClock, app_client
 
 

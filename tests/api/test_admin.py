@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store import tokens
+from app.identity import tokens
 from app.store.tables import metadata
 from tests.conftest import SEED, AppClient, FixedClock, app_client
 

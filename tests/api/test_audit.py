@@ -3,17 +3,23 @@ token; a flood of refusals coalesced; on both databases."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain import storable
 from app.store import audit
+from app.store.database import create_engine
 from app.store.tables import audit_log
+from app.workers.denials import DeniedAccessLog
+from app.workers.stopping import Stopping
 from tests.api.conftest import People, bearer, token
 from tests.api.test_admin import rename
 from tests.api.test_review import scheduled
@@ -228,3 +234,110 @@ async def test_an_entry_is_never_dated_before_the_one_before_it(
     async with seeded.connect() as connection:
         log, _ = await audit.page(connection, after=0, limit=1000)
     assert [e.at for e in log[-2:]] == [later, later]
+
+
+async def test_a_refused_path_holding_a_nul_is_audited(strict: AppClient, people: People) -> None:
+    """Issue 21, item 4: on PostgreSQL the insert failed on the NUL and the entry was dropped,
+    so token guessing through such paths left no trace."""
+    for path in ("/v1/admin/changesets/probe%00", "/v1/admin/changesets/p%00%5Cx00"):
+        response = await strict.get(path, headers=bearer("cl_wrong"))
+        assert response.status_code == 401
+    denied = [e for e in await entries(strict, people.anna) if e["action"] == "access.denied"]
+    assert [(e["target"], e["detail"]["path"]) for e in denied] == [
+        ("/v1/admin/changesets/probe\\x00",) * 2,
+        # A backslash that would read as an escape is doubled: the path is kept exactly.
+        ("/v1/admin/changesets/p\\x00\\\\x00",) * 2,
+    ]
+    assert [storable.original(e["target"]) for e in denied] == [
+        "/v1/admin/changesets/probe\x00",
+        "/v1/admin/changesets/p\x00\\x00",
+    ]
+
+
+async def test_every_text_of_an_entry_is_kept_whatever_it_holds(seeded: AsyncEngine) -> None:
+    """What a database refuses (U+0000, lone surrogates as percent-decoding may leave them for
+    bytes that are not UTF-8), in any string of any entry, is stored escaped and read back."""
+    texts = ["nul\x00", "surrogate\udc80\ud800", "back\\slash \\x00 C:\\temp", "plain æøå"]
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    async with seeded.begin() as connection:
+        for text in texts:
+            await audit.append(
+                connection,
+                actor=text,
+                action="access.denied",
+                target=text,
+                now=now,
+                detail={"path": text, text: [text]},
+            )
+    async with seeded.connect() as connection:
+        found, _ = await audit.page(connection, after=0, limit=1000)
+    kept = [e for e in found if e.action == "access.denied"]
+    assert [storable.original(e.actor) for e in kept] == texts
+    assert [storable.original(e.target) for e in kept] == texts
+    for entry in kept:
+        assert entry.detail == {entry.target: [entry.target], "path": entry.target}
+        msgspec.json.encode(entry)  # answerable as JSON
+    assert kept[3].target == "plain æøå"  # nothing to escape: unchanged
+
+
+def _metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_a_refusal_the_database_does_not_take_is_retried_not_dropped(
+    database_url: str, seeded: AsyncEngine, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the database is down an entry waits (counted in /metrics); once it is back the
+    entry is written, dated by when the refusal was made."""
+    down_url = (
+        "sqlite+aiosqlite:////nonexistent-directory/codelists.db"
+        if database_url.startswith("sqlite")
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+    )
+    down = create_engine(down_url)
+    denials = DeniedAccessLog(down, clock)
+    failures = _metric("codelists_audit_write_failures_total")
+    try:
+        await denials.record(
+            method="GET", path="/v1/admin/audit\x00", status=401, address="192.0.2.1"
+        )
+        await denials.record(method="POST", path="/v1/admin/changesets", status=403, address="x")
+        assert _metric("codelists_audit_write_failures_total") == failures + 1
+        assert _metric("codelists_audit_entries_unwritten") >= 2
+        assert await denials.write_unwritten() == 0  # still down
+        assert _metric("codelists_audit_write_failures_total") == failures + 2
+    finally:
+        await down.dispose()
+    denials.engine = seeded  # the database is back
+    assert await denials.write_unwritten() == 2
+    async with seeded.connect() as connection:
+        found, _ = await audit.page(connection, after=0, limit=1000)
+    denied = [e for e in found if e.action == "access.denied"]
+    assert [(e.target, e.detail["status"], e.detail["count"]) for e in denied] == [
+        ("/v1/admin/audit\\x00", 401, 1),
+        ("/v1/admin/changesets", 403, 1),
+    ]
+    assert denied[0].detail["first_at"] == moment(clock.now())
+
+
+async def test_entries_given_up_on_are_counted_and_logged(
+    clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry still unwritten when the process stops is lost: counted and logged, never
+    silently."""
+    down = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    denials = DeniedAccessLog(down, clock)
+    lost = _metric("codelists_audit_entries_lost_total")
+    stopping = Stopping()
+    try:
+        await denials.record(method="GET", path="/v1/admin/x", status=401, address="192.0.2.9")
+        stopping.request()
+        with caplog.at_level(logging.ERROR):
+            await denials.run(stopping, every=0.01)
+    finally:
+        await down.dispose()
+    assert _metric("codelists_audit_entries_lost_total") == lost + 1
+    assert any(
+        "lost (the process stopped)" in r.getMessage() and "/v1/admin/x" in r.getMessage()
+        for r in caplog.records
+    )

@@ -146,3 +146,69 @@ async def test_preflight(seeded: AsyncEngine, clock: FixedClock) -> None:
         refused = await client.options(OPTIONS, headers={**request, "Origin": "https://x.example"})
         assert "access-control-allow-origin" not in refused.headers
         assert refused.headers["vary"] == "Origin"
+
+
+# Issue 21, item 5: administration (change sets, review, the audit log, subscriptions) is never
+# cross-origin; spelled as a client or a proxy in front might spell it.
+ADMIN = [
+    ("GET", "/v1/admin/changesets"),
+    ("POST", "/v1/admin/changesets"),
+    ("GET", "/v1/admin/changesets/x"),
+    ("POST", "/v1/admin/changesets/x/approve"),
+    ("POST", "/v1/admin/changesets/x/reject"),
+    ("POST", "/v1/admin/changesets/x/publish"),
+    ("GET", "/v1/admin/whoami"),
+    ("GET", "/v1/admin/audit"),
+    ("GET", "/v1/admin/subscriptions"),
+    ("POST", "/v1/admin/subscriptions"),
+    ("DELETE", "/v1/admin/subscriptions/s"),
+    ("GET", "/v1/admin/subscriptions/s/deliveries"),
+    ("GET", "/v1//admin/changesets"),
+    ("GET", "/v1/./admin/audit"),
+]
+ASKED = [
+    ("POST", "Authorization, Content-Type"),
+    ("POST", "authorization"),
+    ("GET", "Authorization"),
+    ("DELETE", "Authorization"),
+    ("PUT", "X-Anything"),
+    ("POST", None),
+    ("GET", None),
+]
+
+
+def no_cors(response: httpx.Response) -> bool:
+    return not any(name.startswith("access-control-") for name in response.headers)
+
+
+@pytest.mark.parametrize("origins", [("*",), ("https://sagsbehandler.example",)])
+async def test_admin_answers_and_preflights_grant_no_other_origin(
+    admin: AppClient, seeded: AsyncEngine, clock: FixedClock, origins: tuple[str, ...]
+) -> None:
+    token = admin.headers["Authorization"]
+    async with app_client(seeded, clock, cors_origins=origins) as client:
+        for origin in ["https://sagsbehandler.example", "https://evil.example", "null"]:
+            for method, path in ADMIN:
+                for headers in ({"Authorization": token}, {}):
+                    response = await client.request(
+                        method, path, headers={"Origin": origin, **headers}, json={}
+                    )
+                    assert no_cors(response), (method, path, response.headers)
+                for asked_method, asked_headers in ASKED:
+                    request = {"Origin": origin, "Access-Control-Request-Method": asked_method}
+                    if asked_headers:
+                        request["Access-Control-Request-Headers"] = asked_headers
+                    preflight = await client.options(path, headers=request)
+                    assert preflight.status_code == 204, path
+                    assert no_cors(preflight), (path, asked_method, preflight.headers)
+        # Reads as before, from the origins the policy allows.
+        read = await client.options(
+            OPTIONS,
+            headers={
+                "Origin": "https://sagsbehandler.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "Authorization",
+            },
+        )
+        assert read.headers["access-control-allow-origin"] in {"*", "https://sagsbehandler.example"}
+        assert "Authorization" in read.headers["access-control-allow-headers"]

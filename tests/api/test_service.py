@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.server.app import create_app
@@ -32,6 +34,21 @@ async def test_live_and_ready(client: AppClient) -> None:
     assert ready.headers["cache-control"] == "no-store"
 
 
+async def test_readiness_logs_nothing_but_its_access_line(
+    client: AppClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 21, item 9: alembic wrote two INFO lines per probe ("Context impl ...",
+    "Will assume ... DDL"), about 35,000 a day at one probe every 5 s."""
+    await client.get("/health/ready")  # the first of a process may set up what it needs
+    caplog.clear()
+    with caplog.at_level(logging.INFO):  # the default CODELISTS_LOG_LEVEL
+        for _ in range(3):
+            assert (await client.get("/health/ready")).status_code == 200
+    service = [r for r in caplog.records if r.name != "httpx"]  # "httpx" is the test's client
+    assert [r.getMessage() for r in service if r.name != "codelists.access"] == []
+    assert [r.name for r in service] == ["codelists.access"] * 3
+
+
 async def test_not_ready_before_migrations(tmp_path: Path, clock: FixedClock) -> None:
     engine: AsyncEngine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     try:
@@ -44,6 +61,7 @@ async def test_not_ready_before_migrations(tmp_path: Path, clock: FixedClock) ->
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
         assert "codelists migrate" in response.json()["detail"]
+        assert response.headers["retry-after"] == "5"  # like every other 503 (issue 21, 9)
     finally:
         await engine.dispose()
 
@@ -53,7 +71,7 @@ async def test_docs_and_schema(client: AppClient) -> None:
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert "swagger-ui" in docs.text
-    assert "/schema/openapi.json" in docs.text
+    assert "/docs/init.js" in docs.text  # which loads /schema/openapi.json
     schema = (await client.get("/schema/openapi.json")).json()
     assert schema["openapi"].startswith("3.")
     paths = schema["paths"]
@@ -92,7 +110,10 @@ async def test_docs_load_nothing_from_another_host(client: AppClient) -> None:
         assert urlsplit(url).netloc == "testserver", link
         asset = await client.get(url)
         assert asset.status_code == 200, link
-    assert "validatorUrl: null" in page.text  # no badge from validator.swagger.io
+    init = await client.get("/docs/init.js")
+    assert "validatorUrl: null" in init.text  # no badge from validator.swagger.io
+    assert "/schema/openapi.json" in init.text
+    assert "<script>" not in page.text  # no inline script: the page's CSP allows none
     script = await client.get("/docs/assets/swagger-ui-bundle.js")
     assert script.headers["content-type"].startswith(("application/javascript", "text/javascript"))
 
@@ -128,7 +149,7 @@ async def test_unknown_path_and_method_are_problems(client: AppClient) -> None:
 
 
 async def test_reads_can_require_a_token(seeded: AsyncEngine, clock: FixedClock) -> None:
-    from app.store import tokens
+    from app.identity import tokens
 
     async with seeded.begin() as connection:
         reader = await tokens.create(connection, name="reader", scopes=["read"], now=clock.now())
@@ -161,7 +182,9 @@ async def test_an_unreachable_database_is_503_not_500(clock: FixedClock) -> None
             response = await client.get("/v1/codelists/fravaer/options")
             assert response.status_code == 503, (url, response.text)
             assert response.headers["retry-after"] == "5"
-            assert (await client.get("/health/ready")).status_code == 503
+            not_ready = await client.get("/health/ready")
+            assert not_ready.status_code == 503
+            assert not_ready.headers["retry-after"] == "5"
         await services.engine.dispose()
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store import tokens
+from app.identity import tokens
 from app.store.tables import api_token
 from tests.api.test_caching import SAME_ON_304
 from tests.conftest import ZONE, AppClient, FixedClock, app_client

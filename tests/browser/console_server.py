@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from app.store import tokens
+from app.identity import tokens
 from app.store.database import create_engine
 from tests.conftest import _run_apart
 

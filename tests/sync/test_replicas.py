@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store import tokens
+from app.identity import tokens
 from tests.conftest import FixedClock
 from tests.servers import running_services
 

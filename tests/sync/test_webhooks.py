@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.destinations import parse_networks
-from app.store import tokens
+from app.identity import tokens
 from app.store.database import create_engine
 from app.store.secrets import SecretBox
 from app.store.tables import subscription

@@ -28,6 +28,22 @@ INTERNAL = [
     "http://[fd00::1]/hook",
     "http://0.0.0.0/hook",
     "http://100.64.0.1/hook",  # carrier-grade NAT
+    # IPv6 forms carrying an IPv4 address (issue 21, item 6), judged by that address:
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 (RFC 6052) of 169.254.169.254
+    "http://[64:ff9b::7f00:1]/",
+    "http://[64:ff9b::10.0.0.1]/",
+    "http://[64:ff9b:1::7f00:1]/",  # NAT64 local-use prefix (RFC 8215)
+    "http://[64:ff9b:1:7f00:0:100::]/",  # ... with 127.0.0.1 at the /48 position
+    "http://[2002:7f00:1::]/",  # 6to4 (RFC 3056)
+    "http://[2002:a9fe:a9fe::1]/",
+    "http://[::127.0.0.1]/",  # IPv4-compatible
+    "http://[::a9fe:a9fe]/",
+    "http://[::ffff:0:7f00:1]/",  # IPv4-translated (RFC 2765)
+    "http://[::ffff:0:169.254.169.254]/",
+    "http://[::ffff:a9fe:a9fe]/",  # IPv4-mapped
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo, client 192.0.2.45 (RFC 4380)
+    "http://[2001:0:808:808:0:0:80ff:fffe]/",  # Teredo, public server, client 127.0.0.1
+    "http://[2001:0:a9fe:a9fe:0:0:f7f7:f7f7]/",  # Teredo, server 169.254.169.254
 ]
 
 
@@ -90,3 +106,25 @@ def test_literal_addresses_and_public_ones() -> None:
     mapped = literal_address("::ffff:10.0.0.1")
     assert mapped is not None and not address_allowed(mapped, NONE)
     assert address_allowed(mapped, parse_networks(["10.0.0.0/8"]))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::808:808",  # NAT64 of 8.8.8.8
+        "2002:808:808::1",  # 6to4 site of 8.8.8.8
+        "::ffff:8.8.8.8",
+        "::ffff:0:8.8.8.8",
+        "2001:0:808:808:0:0:f7f7:f7f7",  # Teredo: server and client 8.8.8.8
+        "2606:4700:4700::1111",  # plain public IPv6
+    ],
+)
+def test_embedded_public_ipv4_addresses_stay_allowed(address: str) -> None:
+    found = literal_address(f"[{address}]")
+    assert found is not None and address_allowed(found, NONE)
+
+
+def test_an_allowed_network_admits_the_embedded_address_too() -> None:
+    found = literal_address("[64:ff9b::7f00:1]")
+    assert found is not None and address_allowed(found, LOOPBACK)
+    assert not address_allowed(found, parse_networks(["10.0.0.0/8"]))

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import yaml
 
-from app.store import tokens
+from app.identity import tokens
 from app.store.database import create_engine
 from tests.conftest import _admin, _asyncpg_url, _run_apart
 from tests.varnish.harness import Relay, Service, Varnish, run_cli, site_vcl

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store import tokens
+from app.identity import tokens
 from app.store.tables import audit_log, list_version
 from tests.api.test_admin import rename
 from tests.conftest import FixedClock

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.identity import tokens
 from app.server import wiring
-from app.store import tokens
 from app.store.tables import api_token
 from app.workers.stopping import Stopping
 from tests.conftest import FixedClock, app_client

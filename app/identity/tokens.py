@@ -1,8 +1,8 @@
-"""Bearer tokens: only their SHA-256 is stored, so a leaked database leaks no usable token.
+"""Static bearer tokens: only their SHA-256 is stored, so a leaked database leaks no usable token.
 
-A token has a name (the person or system behind it; one name may hold several tokens, and the
-four-eyes rule compares names) and scopes: ``read`` ⊂ ``sync`` ⊂ ``admin`` nest, ``approve``
-stands apart (api.md "Review, approval and scheduling").
+A token has a name (the person or system behind it; one name may hold several tokens, under
+exactly one spelling, and the four-eyes rule compares names in canonical form) and scopes
+(``app.domain.principals``).
 """
 
 from __future__ import annotations
@@ -16,28 +16,14 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.principals import Principal, name_problem
 from app.store.tables import api_token
 
-SCOPES = ("read", "sync", "admin", "approve")
-# What each scope grants besides itself.
-_IMPLIED = {"admin": {"sync", "read"}, "sync": {"read"}}
-_PREFIX = "cl_"
+PREFIX = "cl_"
 
 
-class Principal(msgspec.Struct, frozen=True):
-    """Who is behind a valid token: its name and the scopes it holds (as granted)."""
-
-    name: str
-    scopes: frozenset[str]
-    token_id: int = 0
-    last_used_at: datetime | None = None
-
-    def allows(self, scope: str) -> bool:
-        """Whether the token may do what ``scope`` allows (``admin`` implies ``sync``...)."""
-        return any(scope == held or scope in _IMPLIED.get(held, ()) for held in self.scopes)
-
-
-TokenOwner = Principal  # the earlier name
+class InvalidTokenName(ValueError):
+    """A new token's name that cannot be given (``app.domain.principals.name_problem``)."""
 
 
 class TokenInfo(msgspec.Struct, kw_only=True):
@@ -57,8 +43,16 @@ def token_hash(token: str) -> str:
 async def create(
     connection: AsyncConnection, *, name: str, scopes: Iterable[str], now: datetime
 ) -> str:
-    """Store a new token and return it: the only time it is ever seen in clear."""
-    token = _PREFIX + secrets.token_urlsafe(32)
+    """Store a new token and return it: the only time it is ever seen in clear.
+
+    Raises ``InvalidTokenName`` for a name that is blank in canonical form, has a JWT
+    principal's shape, or is another spelling of an existing name.
+    """
+    existing = await connection.scalars(sa.select(api_token.c.name).distinct())
+    problem = name_problem(name, existing)
+    if problem is not None:
+        raise InvalidTokenName(problem)
+    token = PREFIX + secrets.token_urlsafe(32)
     await connection.execute(
         sa.insert(api_token).values(
             name=name, token_hash=token_hash(token), scopes=sorted(set(scopes)), created_at=now
@@ -78,10 +72,12 @@ async def lookup(connection: AsyncConnection, token: str) -> Principal | None:
     ).first()
     if row is None:
         return None
-    return Principal(row.name, frozenset(row.scopes), row.id, row.last_used_at)
-
-
-find = lookup  # the earlier name
+    return Principal(
+        name=row.name,
+        scopes=frozenset(row.scopes),
+        token_id=row.id,
+        last_used_at=row.last_used_at,
+    )
 
 
 async def touch(connection: AsyncConnection, token_id: int, now: datetime) -> None:
