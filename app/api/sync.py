@@ -45,6 +45,12 @@ async def changes(
             name="list", pattern=LIST_KEY_PATTERN, max_length=64, description="One list only."
         ),
     ] = None,
+    relation: Annotated[
+        str | None,
+        QueryParameter(
+            pattern=LIST_KEY_PATTERN, max_length=64, description="One relation's rows only."
+        ),
+    ] = None,
     wait: Annotated[
         float,
         QueryParameter(ge=0, le=MAX_WAIT, description="Seconds to wait for a publish if none."),
@@ -56,7 +62,7 @@ async def changes(
         published = catalog.next_publish()  # before reading: no publish slips by
         async with engine.connect() as connection:
             entries, has_more = await feed.page(
-                connection, after=after, limit=limit, list_key=list_key
+                connection, after=after, limit=limit, list_key=list_key, relation=relation
             )
         remaining = deadline - loop.time()
         if entries or remaining <= 0:

@@ -274,7 +274,12 @@ class _Planner:
 
 
 def referenced_lists(document: ChangeSetDocument) -> set[str]:
-    return {operation.list for operation in document.changes}
+    """The lists the document's list operations name (relation operations name relations)."""
+    return {
+        operation.list
+        for operation in document.changes
+        if isinstance(operation, CreateList | UpdateList | Upsert | SetFields)
+    }
 
 
 def plan_changeset(
@@ -312,8 +317,9 @@ def plan_changeset(
             planner.update_list(operation, path)
         elif isinstance(operation, Upsert):
             planner.upsert(operation, path)
-        else:
+        elif isinstance(operation, SetFields):
             planner.set_fields(operation, path)
+        # Relation operations are planned by relation_planning.py, on the lists this gives.
     planner.check_results()
     if planner.errors:
         raise InvalidDocument(list(dict.fromkeys(planner.errors)))

@@ -24,8 +24,8 @@ export const fold = (text) =>
 const sent = new Map();
 const gathering = new Map();
 
-function answer(service, list, at, code) {
-  const key = JSON.stringify([service, list, at]);
+function answer(service, list, at, code, related = '') {
+  const key = JSON.stringify([service, list, at, related]);
   const done = sent.get(key);
   if (done && (!code || done.codes.has(code) || done.found?.has(code))) return done.promise;
   let batch = gathering.get(key);
@@ -36,7 +36,7 @@ function answer(service, list, at, code) {
       queueMicrotask(() => {
         gathering.delete(key);
         const entry = { codes: batch.codes };
-        entry.promise = request(service, list, at, [...batch.codes].sort()).then((result) => {
+        entry.promise = request(service, list, at, [...batch.codes].sort(), related).then((result) => {
           if (result.error) sent.delete(key); // the next element tries again
           else entry.found = new Set(result.data.options.map((o) => o.code));
           return result;
@@ -52,15 +52,17 @@ function answer(service, list, at, code) {
 }
 
 // A plain GET: the browser's HTTP cache answers within max-age and revalidates after it.
-async function request(service, list, at, codes) {
+async function request(service, list, at, codes, related) {
   const query = [];
   if (codes.length) query.push('include=' + codes.map(encodeURIComponent).join(','));
   if (at) query.push('at=' + encodeURIComponent(at));
+  // A dependent drop-down (api.md, relations.md): only what a relation allows with that code.
+  if (related) query.push('related=' + encodeURIComponent(related));
   const url = new URL(
     `v1/codelists/${encodeURIComponent(list)}/options${query.length ? '?' + query.join('&') : ''}`,
     service,
   );
-  const store = STORE + [service, list, at].join(' ');
+  const store = STORE + [service, list, at, related].join(' ');
   let reason;
   try {
     const response = await fetch(url);
@@ -90,7 +92,7 @@ async function request(service, list, at, codes) {
 
 export class CodelistSelect extends HTMLElement {
   static formAssociated = true;
-  static observedAttributes = ['list', 'at', 'service', 'value', 'required', 'disabled', 'placeholder', 'filter'];
+  static observedAttributes = ['list', 'at', 'service', 'value', 'required', 'disabled', 'placeholder', 'filter', 'related'];
   #internals = this.attachInternals();
   #value = null; // set by the user or a script; null: the `value` attribute (the stored value)
   #options = [];
@@ -99,6 +101,8 @@ export class CodelistSelect extends HTMLElement {
   #select;
   #box;
   #live;
+  #followed = null; // the <codelist-select> whose value `related="<its id>"` follows
+  #onRelated = () => this.#load();
 
   get value() {
     return this.#value ?? this.getAttribute('value') ?? '';
@@ -167,7 +171,7 @@ export class CodelistSelect extends HTMLElement {
     if (!this.#select || before === after) return;
     if (name === 'filter') this.#filterBox();
     this.#update();
-    if (name === 'list' || name === 'at' || name === 'service' || name === 'value') this.#load();
+    if (['list', 'at', 'service', 'value', 'related'].includes(name)) this.#load();
   }
 
   formResetCallback() {
@@ -227,6 +231,22 @@ export class CodelistSelect extends HTMLElement {
     }
   }
 
+  // `related="LIST:CODE"` as it is; `related="ID"`: the list and value of that element, which
+  // is followed (its changes reload this one). '' when there is nothing to relate to yet.
+  #related() {
+    const related = this.getAttribute('related') || '';
+    const other = related && !related.includes(':') ? document.getElementById(related) : null;
+    if (other !== this.#followed) {
+      this.#followed?.removeEventListener('change', this.#onRelated);
+      other?.addEventListener('change', this.#onRelated);
+      this.#followed = other;
+    }
+    if (!related || related.includes(':')) return related;
+    const list = other?.getAttribute('list');
+    const code = other?.value;
+    return list && code && CODE.test(code) ? `${list}:${code}` : '';
+  }
+
   async #load() {
     const turn = ++this.#turn;
     const list = this.getAttribute('list');
@@ -234,7 +254,13 @@ export class CodelistSelect extends HTMLElement {
     const value = this.value;
     this.#select.setAttribute('aria-busy', 'true'); // until this load's options are shown
     const result = list
-      ? await answer(service.endsWith('/') ? service : service + '/', list, this.getAttribute('at') || '', CODE.test(value) ? value : '')
+      ? await answer(
+          service.endsWith('/') ? service : service + '/',
+          list,
+          this.getAttribute('at') || '',
+          CODE.test(value) ? value : '',
+          this.#related(),
+        )
       : { error: 'no list attribute' };
     if (turn !== this.#turn) return; // a later load (new list, date or value) is under way
     this.#options = result.data?.options ?? [];
@@ -268,15 +294,18 @@ export class CodelistSelect extends HTMLElement {
     const options = [new Option(this.getAttribute('placeholder') ?? '', '', !stored, !value)];
     const kept = new Set([value, stored]);
     let shown = 0;
-    for (const { code, name, selectable } of this.#options) {
+    for (const { code, name, selectable, related_allowed: allowed } of this.#options) {
       const mine = kept.has(code);
       kept.delete(code);
-      if (!selectable && !mine) continue;
+      const offered = selectable && allowed !== false;
+      if (!offered && !mine) continue;
       if (needle && !mine && !fold(code).includes(needle) && !fold(name).includes(needle)) continue;
-      const option = new Option(selectable ? name : `${name} (udgået)`, code, code === stored, code === value);
-      option.disabled = !selectable;
+      // A stored value the relation does not allow is kept and marked, never dropped.
+      const label = !selectable ? `${name} (udgået)` : offered ? name : `${name} (ikke tilladt)`;
+      const option = new Option(label, code, code === stored, code === value);
+      option.disabled = !offered;
       options.push(option);
-      shown += selectable;
+      shown += offered;
     }
     for (const code of kept) if (code) options.push(new Option(code, code, code === stored, code === value));
     select.replaceChildren(...options);
