@@ -71,8 +71,9 @@ def assert_never_blocked(took: float, latencies: dict[str, list[float]], what: s
     print(f"{what}: {took:.1f} s; probes {len(latencies['/health/live'])}; worst {worst}")
     assert took > 1.0, f"{what} took {took:.2f} s: too little to show anything"
     assert all(len(times) >= 5 for times in latencies.values()), latencies
-    # Generous for a loaded machine: blocked, a probe would wait about as long as the work.
-    assert max(worst.values()) < max(1.0, took / 5), (what, took, worst)
+    # Generous for a machine loaded 10x over (measured: 2.4 s in 11.5 s at load 20); blocked,
+    # a probe waits about as long as the work (old code: 6.2 s in 12.2 s).
+    assert max(worst.values()) < max(2.0, took / 3), (what, took, worst)
 
 
 @pytest.mark.timeout(1200)  # four documents of 5 MiB on a shared machine
