@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page
 
-from app.store import tokens
+from app.identity import tokens
 from app.store.database import create_engine
 from tests.browser.servers import FrontEnd, Service
 from tests.conftest import _run_apart

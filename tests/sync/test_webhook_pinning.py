@@ -219,7 +219,7 @@ async def test_tls_refuses_a_certificate_for_another_name_at_the_checked_address
 
 
 async def _admin_token(engine: AsyncEngine, clock: FixedClock) -> str:
-    from app.store import tokens
+    from app.identity import tokens
 
     async with engine.begin() as connection:
         return await tokens.create(connection, name="ops", scopes=["admin"], now=clock.now())

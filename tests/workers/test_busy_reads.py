@@ -22,7 +22,7 @@ import pytest
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store import tokens
+from app.identity import tokens
 from bench.shapes import MAX_BYTES, parent_chain
 from tests.conftest import FixedClock
 from tests.servers import running_service
