@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.identity import tokens
@@ -62,6 +63,9 @@ def fuzz(url: str, token: str, workdir: Path) -> subprocess.CompletedProcess[str
     )
 
 
+# Every operation of the document is fuzzed: minutes on a busy machine, more than the suite's
+# default per-test timeout.
+@pytest.mark.timeout(600)
 async def test_schema_fuzz_finds_nothing(
     seeded: AsyncEngine, database_url: str, clock: FixedClock, tmp_path: Path
 ) -> None:
