@@ -307,16 +307,6 @@ RESPONSE_CONTENT: dict[tuple[str, str], dict[str, Any]] = {
         "text/csv": {"schema": {"type": "string"}},
     },
     ("/metrics", "200"): {"text/plain": {"schema": {"type": "string"}}},
-    # Relations (issue 18): a ConceptMap, and the matrix as JSON or (format=csv) CSV.
-    ("/v1/relations/{key}/fhir", "200"): {
-        "application/fhir+json": {
-            "schema": {"type": "object", "description": "An HL7 FHIR R4 ConceptMap"}
-        }
-    },
-    ("/v1/relations/{key}/matrix", "200"): {
-        "application/json": {"schema": {"$ref": _REF + "MatrixOut"}},
-        "text/csv": {"schema": {"type": "string"}},
-    },
 }
 
 # Query and path parameters by name, wherever they occur.
