@@ -74,13 +74,8 @@ class Export(msgspec.Struct):
     codelists: list[ExportedList]
 
 
-class Change(msgspec.Struct, Generic[V], kw_only=True, omit_defaults=True):
-    """One change-feed entry (``GET /v1/changes``).
-
-    A relation row's entry (issue 18) also names its ``relation`` and ``target`` code: its
-    ``list`` and ``code`` are the relation's source list and the row's source code, ``version``
-    is the relation's, and ``value``/``previous`` are rows. A value's entry has neither field.
-    """
+class Change(msgspec.Struct, Generic[V], kw_only=True):
+    """One change-feed entry (``GET /v1/changes``)."""
 
     seq: int
     list: str
@@ -92,8 +87,6 @@ class Change(msgspec.Struct, Generic[V], kw_only=True, omit_defaults=True):
     effective_date: date
     value: V  # the value after the change
     previous: V | None  # before it; null when created
-    relation: str | None = None
-    target: str | None = None
 
 
 class ChangesPage(msgspec.Struct, Generic[V], kw_only=True):

@@ -23,11 +23,8 @@ from app.api.params import (
     provide_list_read_at,
     read_route,
 )
-from app.api.relations import Qualifier
-from app.domain.documents import LIST_KEY_PATTERN
-from app.domain.errors import BadParameter
 from app.http.raw import RawResponse
-from app.reads.answers import MAX_INCLUDE, RelatedQuery, ValidationItem
+from app.reads.answers import MAX_INCLUDE, ValidationItem
 from app.reads.schemas import (
     CodeListOut,
     CodeListsOut,
@@ -48,10 +45,10 @@ class ValidationRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     items: Annotated[list[ValidationItem], msgspec.Meta(max_length=MAX_VALIDATION_ITEMS)]
 
 
-# At most MAX_INCLUDE codes; and at most 4700 characters, so that the longest options URL the
+# At most MAX_INCLUDE codes; and at most 5000 characters, so that the longest options URL the
 # document allows (every character 4 UTF-8 bytes, percent-encoded: 12 bytes; q, at and version
 # at their longest too) stays kilobytes under MAX_REQUEST_TARGET, granian's 414 limit.
-MAX_INCLUDE_CHARS = 4700
+MAX_INCLUDE_CHARS = 5000
 Include = Annotated[
     str | None,
     QueryParameter(
@@ -63,23 +60,6 @@ Include = Annotated[
 Search = Annotated[
     str | None,
     QueryParameter(max_length=200, description="Keep options whose code or name contains this."),
-]
-Related = Annotated[
-    str | None,
-    QueryParameter(
-        min_length=3,
-        max_length=130,
-        description="LIST:CODE of another list (e.g. `kontaktgruppe:13`): only the options a "
-        "relation allows with that code (a dependent drop-down).",
-    ),
-]
-RelationKey = Annotated[
-    str | None,
-    QueryParameter(
-        pattern=LIST_KEY_PATTERN,
-        max_length=64,
-        description="With related: the relation to use when two join the lists.",
-    ),
 ]
 FromVersion = Annotated[
     int | None,
@@ -115,25 +95,9 @@ class CodeListController(Controller):
 
     @read_route("/{key:str}/options", OptionsOut, "The selectable values, for a drop-down")
     async def options(
-        self,
-        read: ListReadDep,
-        reads: ReadsDep,
-        include: Include = None,
-        q: Search = None,
-        related: Related = None,
-        qualifier: Qualifier = None,
-        relation: RelationKey = None,
+        self, read: ListReadDep, reads: ReadsDep, include: Include = None, q: Search = None
     ) -> RawResponse:
-        if related is None:
-            for name, given in (("qualifier", qualifier), ("relation", relation)):
-                if given is not None:
-                    raise BadParameter(name, f"{name} applies with related only")
-            chosen = None
-        else:
-            chosen = RelatedQuery(related, qualifier, relation)
-        return await read.serve(
-            lambda query: reads.options(query, include=include, q=q, related=chosen)
-        )
+        return await read.serve(lambda query: reads.options(query, include=include, q=q))
 
     @read_route("/{key:str}/values/{code:str}", ValueDetailOut, "One value with its history")
     async def value(self, read: ListReadDep, reads: ReadsDep, code: PathCode) -> RawResponse:

@@ -50,7 +50,6 @@ _TYPES = {
 # The menu: (page, path, label).
 _MENU = (
     ("lists", "/console/", "Kodelister"),
-    ("relations", "/console/relations", "Relationer"),
     ("changesets", "/console/changesets", "Ændringssæt"),
     ("audit", "/console/audit", "Revisionslog"),
 )
@@ -143,16 +142,6 @@ class ConsoleController(Controller):
         code: Text = None,
     ) -> Response[bytes]:
         return _page(review, "list", f"Kodeliste {key}")
-
-    @get("/relations")
-    async def relations(self, review: ReviewDep) -> Response[bytes]:
-        return _page(review, "relations", "Relationer")
-
-    @get("/relations/{key:str}")
-    async def relation(
-        self, review: ReviewDep, key: FromPath[str], at: Text = None, version: Text = None
-    ) -> Response[bytes]:
-        return _page(review, "relation", f"Relation {key}")
 
     @get("/changesets")
     async def changesets(self, review: ReviewDep, status: Text = None) -> Response[bytes]:

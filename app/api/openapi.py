@@ -50,7 +50,6 @@ from app.api.openapi_schemas import (
     EXAMPLES,
     FIELD_SCHEMAS,
     PARAMETER_EXAMPLES,
-    PATH_PARAMETER_EXAMPLES,
     PROBLEM,
     RESPONSE_CONTENT,
 )
@@ -320,13 +319,6 @@ def complete_openapi(
             if status in ("204", "304"):
                 response.pop("content", None)  # no body, whatever litestar guessed
         for parameter in operation.get("parameters", []):
-            example = next(
-                (
-                    found
-                    for (prefix, name), found in PATH_PARAMETER_EXAMPLES.items()
-                    if path.startswith(prefix) and name == parameter["name"]
-                ),
-                PARAMETER_EXAMPLES.get(parameter["name"]),
-            )
+            example = PARAMETER_EXAMPLES.get(parameter["name"])
             if example is not None:
                 parameter["example"] = example

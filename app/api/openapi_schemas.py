@@ -116,7 +116,6 @@ _FIELD_VALUE: dict[str, Any] = {
     ]
 }
 _VALUE = {"$ref": _REF + "Value"}
-_ROW = {"$ref": _REF + "Row"}
 
 COMPONENTS: dict[str, dict[str, Any]] = {
     "CodeSystem": {
@@ -191,10 +190,9 @@ COMPONENTS: dict[str, dict[str, Any]] = {
 
 # (component, field) -> the field's schema, where litestar's is untyped.
 FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
-    # The feed passes the stored JSON through (msgspec.Raw): a Value's fields, or a relation
-    # row's when the entry names a relation.
-    ("Change", "value"): {"oneOf": [_VALUE, _ROW]},
-    ("Change", "previous"): {"oneOf": [_VALUE, _ROW, {"type": "null"}]},
+    # The feed passes the stored JSON through (msgspec.Raw): a Value's fields.
+    ("Change", "value"): _VALUE,
+    ("Change", "previous"): {"oneOf": [_VALUE, {"type": "null"}]},
     ("Value", "attributes"): ATTRIBUTE_VALUES,
     ("ValueOut", "attributes"): ATTRIBUTE_VALUES,
     ("ValueDetailOut", "attributes"): ATTRIBUTE_VALUES,
@@ -229,8 +227,6 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("FieldChange", "from"): _FIELD_VALUE,
     ("FieldChange", "to"): _FIELD_VALUE,
-    ("FromTo", "from"): _FIELD_VALUE,
-    ("FromTo", "to"): _FIELD_VALUE,
 }
 
 VALUE_59: dict[str, Any] = {
@@ -327,14 +323,4 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "changeset_id": "2025-4-kontanthjaelpsreform",
     "subscription_id": "8f14e45f-ceea-467f-a0e6-4c6b4d3c1f2a",
     "publish": False,
-    # Relations (issue 18): the seed's fravaer_kontaktgruppe.
-    "source": "10",
-    "target": "13",
-    "qualifier": "5",
-    "related": "kontaktgruppe:13",
-    "relation": "fravaer_kontaktgruppe",
-}
-# (path prefix, parameter) -> example, where the name means something else there.
-PATH_PARAMETER_EXAMPLES: dict[tuple[str, str], Any] = {
-    ("/v1/relations/", "key"): "fravaer_kontaktgruppe",
 }

@@ -45,12 +45,6 @@ async def changes(
             name="list", pattern=LIST_KEY_PATTERN, max_length=64, description="One list only."
         ),
     ] = None,
-    relation: Annotated[
-        str | None,
-        QueryParameter(
-            pattern=LIST_KEY_PATTERN, max_length=64, description="One relation's rows only."
-        ),
-    ] = None,
     wait: Annotated[
         float,
         QueryParameter(ge=0, le=MAX_WAIT, description="Seconds to wait for a publish if none."),
@@ -62,7 +56,7 @@ async def changes(
         published = catalog.next_publish()  # before reading: no publish slips by
         async with engine.connect() as connection:
             entries, has_more = await feed.page(
-                connection, after=after, limit=limit, list_key=list_key, relation=relation
+                connection, after=after, limit=limit, list_key=list_key
             )
         remaining = deadline - loop.time()
         if entries or remaining <= 0:

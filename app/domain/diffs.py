@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import msgspec
 
-from app.domain.relation_plans import PlanWarning, RelationPlan
 from app.domain.values import Value, changed_fields, code_order
 
 ChangeKind = Literal["created", "updated", "deactivated", "reactivated"]
@@ -42,9 +41,6 @@ class ListPlan(msgspec.Struct, kw_only=True):
 
 class Plan(msgspec.Struct):
     lists: dict[str, ListPlan]
-    # Relations (issue 18; relation_planning.py): their plans, and the plan's warnings.
-    relations: dict[str, RelationPlan] = msgspec.field(default_factory=dict)
-    warnings: list[PlanWarning] = msgspec.field(default_factory=list)
 
 
 class ValueTransition(msgspec.Struct, frozen=True):

@@ -118,66 +118,7 @@ class SetFields(_Input, frozen=True, tag="set", tag_field="op"):
     fields: FieldPatch
 
 
-# Relations between lists (issue 18): the rows of a relation are published like values.
-MAX_ROWS = 1_000_000  # rows in one upsert_rows or pairs in one set_rows
-
-
-class RowSpec(_Input, frozen=True):
-    """A row in an ``upsert_rows``: creates the pair's row, or replaces its named fields."""
-
-    source: Code
-    target: Code
-    valid_from: date
-    qualifiers: builtins.list[Code] | UnsetType = UNSET
-    valid_to: date | UnsetType | None = UNSET
-    active: bool | UnsetType = UNSET
-
-
-class PairSpec(_Input, frozen=True):
-    source: Code
-    target: Code
-
-
-class RowPatch(_Input, frozen=True):
-    """The fields a ``set_rows`` patches on each listed pair; absent fields are left alone."""
-
-    qualifiers: builtins.list[Code] | UnsetType = UNSET
-    valid_from: date | UnsetType = UNSET
-    valid_to: date | UnsetType | None = UNSET
-    active: bool | UnsetType = UNSET
-
-
-class CreateRelation(_Input, frozen=True, tag="create_relation", tag_field="op"):
-    relation: _DocumentListKey
-    name: Name
-    source_list: _DocumentListKey
-    target_list: _DocumentListKey
-    description: Text | None = None
-    source: Text | None = None  # where the rows come from, as on lists
-    qualifier_list: _DocumentListKey | None = None
-
-
-class UpdateRelation(_Input, frozen=True, tag="update_relation", tag_field="op"):
-    relation: _DocumentListKey
-    name: Name | UnsetType = UNSET
-    description: Text | UnsetType | None = UNSET
-    source: Text | UnsetType | None = UNSET
-
-
-class UpsertRows(_Input, frozen=True, tag="upsert_rows", tag_field="op"):
-    relation: _DocumentListKey
-    rows: Annotated[builtins.list[RowSpec], Meta(min_length=1, max_length=MAX_ROWS)]
-
-
-class SetRows(_Input, frozen=True, tag="set_rows", tag_field="op"):
-    relation: _DocumentListKey
-    pairs: Annotated[builtins.list[PairSpec], Meta(min_length=1, max_length=MAX_ROWS)]
-    fields: RowPatch
-
-
-ListOperation = CreateList | UpdateList | Upsert | SetFields
-RelationOperation = CreateRelation | UpdateRelation | UpsertRows | SetRows
-Operation = ListOperation | RelationOperation
+Operation = CreateList | UpdateList | Upsert | SetFields
 
 
 class ChangeSetDocument(_Input, frozen=True):

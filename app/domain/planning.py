@@ -274,12 +274,7 @@ class _Planner:
 
 
 def referenced_lists(document: ChangeSetDocument) -> set[str]:
-    """The lists the document's list operations name (relation operations name relations)."""
-    return {
-        operation.list
-        for operation in document.changes
-        if isinstance(operation, CreateList | UpdateList | Upsert | SetFields)
-    }
+    return {operation.list for operation in document.changes}
 
 
 def plan_changeset(
@@ -317,9 +312,8 @@ def plan_changeset(
             planner.update_list(operation, path)
         elif isinstance(operation, Upsert):
             planner.upsert(operation, path)
-        elif isinstance(operation, SetFields):
+        else:
             planner.set_fields(operation, path)
-        # Relation operations are planned by relation_planning.py, on the lists this gives.
     planner.check_results()
     if planner.errors:
         raise InvalidDocument(list(dict.fromkeys(planner.errors)))

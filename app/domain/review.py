@@ -31,17 +31,13 @@ OPEN: frozenset[Status] = frozenset({"planned", "approved", "scheduled", "failed
 
 
 def plan_effects(plan: Plan) -> bytes:
-    """What a plan does, as comparable bytes: every list's value changes and metadata changes
-    and every relation's row changes, without the version numbers it was made on."""
+    """What a plan does, as comparable bytes: every list's value changes and metadata changes,
+    without the version numbers it was made on."""
     effects = {
         key: msgspec.structs.replace(item, base_version=0, new_version=0)
         for key, item in plan.lists.items()
     }
-    relations = {
-        key: msgspec.structs.replace(item, base_version=0, new_version=0)
-        for key, item in plan.relations.items()
-    }
-    return msgspec.json.encode({"lists": effects, "relations": relations}, order="sorted")
+    return msgspec.json.encode(effects, order="sorted")
 
 
 def settled_status(

@@ -13,8 +13,3 @@ KEYS_BUDGET = 4096
 def list_tag(key: str) -> str:
     """The key of every answer that depends on list ``key``."""
     return f"list:{key}"
-
-
-def relation_tag(key: str) -> str:
-    """The key of every answer that depends on relation ``key`` (issue 18)."""
-    return f"relation:{key}"

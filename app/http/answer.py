@@ -16,7 +16,7 @@ from typing import Literal
 
 import brotli
 
-from app.domain.surrogate_keys import ALL_KEY, INDEX_KEY, KEYS_BUDGET, list_tag, relation_tag
+from app.domain.surrogate_keys import ALL_KEY, INDEX_KEY, KEYS_BUDGET, list_tag
 from app.http.security import protective_headers
 
 Coding = Literal["identity", "gzip", "br"]
@@ -29,20 +29,16 @@ _SIZE_OVERHEAD = 512  # keys, headers and object overhead per cached answer, rou
 MAX_SURROGATE_KEY = KEYS_BUDGET  # bound of a Surrogate-Key value naming every list
 
 
-def surrogate_key(
-    lists: Iterable[str] = (), *, relations: Iterable[str] = (), index: bool = False
-) -> bytes:
+def surrogate_key(lists: Iterable[str] = (), *, index: bool = False) -> bytes:
     """The ``Surrogate-Key`` value of an answer (api.md "Shared caches and CDNs").
 
     ``codelists`` always (an operator's purge-all), ``list:<key>`` for each list the answer
-    depends on, ``relation:<key>`` for each relation (issue 18), and ``index`` when it depends
-    on the set of lists. An ``index`` answer depends
+    depends on, and ``index`` when it depends on the set of lists. An ``index`` answer depends
     on every list; it names them all while that fits in ``MAX_SURROGATE_KEY`` bytes, else
     ``index`` alone stands for them: every publish purges ``index`` too. List keys never
     contain a space (LIST_KEY_PATTERN), so the space-separated value is unambiguous.
     """
-    keys = [ALL_KEY, *(relation_tag(key) for key in sorted(set(relations)))]
-    keys.extend(list_tag(key) for key in sorted(set(lists)))
+    keys = [ALL_KEY, *(list_tag(key) for key in sorted(set(lists)))]
     if index:
         keys.append(INDEX_KEY)
     value = " ".join(keys)
@@ -56,9 +52,8 @@ class Answer:
 
     ``last_modified`` and ``changes_at`` are aware datetimes; ``changes_at`` is the next
     instant (a midnight in the service's time zone) at which the answer changes state, or None.
-    ``lists`` and ``relations`` are the keys of the lists and relations the answer depends on
-    and ``index`` says it depends on the set of lists; together they make its
-    ``Surrogate-Key``.
+    ``lists`` are the keys of the lists the answer depends on and ``index`` says it depends on
+    the set of lists; together they make its ``Surrogate-Key``.
     """
 
     __slots__ = (
@@ -83,7 +78,6 @@ class Answer:
         immutable: bool = False,
         media_type: bytes = b"application/json",
         lists: Iterable[str] = (),
-        relations: Iterable[str] = (),
         index: bool = False,
     ) -> None:
         self.body = body
@@ -99,7 +93,7 @@ class Answer:
         self.changes_at = changes_at
         # Both version and date were given: this answer can never change.
         self.immutable = immutable
-        self.surrogate_key = surrogate_key(lists, relations=relations, index=index)
+        self.surrogate_key = surrogate_key(lists, index=index)
         self._encoded: dict[Coding, tuple[bytes, bytes]] = {}
 
     def representation(self, coding: Coding) -> tuple[bytes, bytes]:

@@ -173,8 +173,7 @@ async def _lists_for(
     known = list_versions(db)
     newest: dict[str, int] = {}
     for change in changes:
-        if change.relation is None:  # a relation's version is not its source list's
-            newest[change.list] = max(newest.get(change.list, 0), change.version)
+        newest[change.list] = max(newest.get(change.list, 0), change.version)
     return [
         await _list_at(source, key, version)
         for key, version in sorted(newest.items())

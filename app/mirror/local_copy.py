@@ -19,10 +19,8 @@ import msgspec
 from app.domain.values import Value
 from app.wire import Change, ChangesPage, Export, ListMetadata, Revision
 
-# The feed as the mirror reads it: a value's entry is decoded when applied; a relation row's
-# entry (issue 18) is passed over, as the copy holds lists only.
-FeedChange = Change[msgspec.Raw]
-FeedPage = ChangesPage[msgspec.Raw]
+FeedChange = Change[Value]  # the feed as the mirror reads it: values decoded
+FeedPage = ChangesPage[Value]
 
 _VALUE_FIELDS = ("name", "description", "valid_from", "valid_to", "active", "sort_order", "parent")
 _HISTORY_FIELDS = ("version", "changeset", "published_at", "name", "valid_from", "valid_to")
@@ -177,9 +175,7 @@ def store_export(db: sqlite3.Connection, source: str, data: Export) -> None:
 
 def _apply_change(db: sqlite3.Connection, change: FeedChange) -> None:
     """One feed entry: the value as it is after the change, and its history row."""
-    if change.relation is not None:
-        return
-    value = msgspec.json.decode(change.value, type=Value)
+    value = change.value
     _put_value(db, change.list, value)
     entry = Revision.of(
         value, version=change.version, changeset=change.changeset, published_at=change.published_at

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from app.domain.clock import Clock
 from app.domain.errors import BadParameter, NotFound
@@ -26,7 +25,6 @@ from app.http.answer import Answer
 from app.reads.catalog import Catalog, ListSnapshot, UnknownList, UnknownVersion
 from app.reads.fhir import MEDIA_TYPE as FHIR_MEDIA_TYPE
 from app.reads.fhir import code_system
-from app.reads.related import related_view, rules
 from app.reads.schemas import (
     ChangedValueOut,
     CodeListOut,
@@ -71,14 +69,6 @@ class ReadQuery(msgspec.Struct, frozen=True):
         return self.at or self.today
 
 
-class RelatedQuery(msgspec.Struct, frozen=True):
-    """``related=LIST:CODE`` of an options read, with its ``qualifier`` and ``relation``."""
-
-    related: str
-    qualifier: str | None = None
-    relation: str | None = None
-
-
 class ValidationItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One item of ``POST /v1/validate``; ``at`` and ``version`` default to the query's."""
 
@@ -86,9 +76,6 @@ class ValidationItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     code: str
     at: date | None = None
     version: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
-    # list key -> code of another list the item goes with (issue 18): its answer gains the
-    # verdict of every relation joining the item's list to one of them.
-    related: Annotated[dict[str, str], msgspec.Meta(max_length=20)] | None = None
 
 
 class Reads:
@@ -98,7 +85,7 @@ class Reads:
         self.catalog = catalog
         self.clock = clock
 
-    def answer(
+    def _answer(
         self,
         body: object,
         *,
@@ -109,7 +96,6 @@ class Reads:
         change_dates: Sequence[date] = (),
         media_type: bytes = b"application/json",
         lists: Sequence[str] = (),
-        relations: Sequence[str] = (),
         index: bool = False,
     ) -> Answer:
         changes_at = None
@@ -123,13 +109,12 @@ class Reads:
             if last is not None and last >= published_at.date():
                 last_modified = max(last_modified, self.clock.midnight(last))
         return Answer(
-            body if isinstance(body, bytes) else _encoder.encode(body),  # bytes: encoded
+            _encoder.encode(body),
             last_modified=last_modified,
             changes_at=changes_at,
             immutable=at is not None and version_given,
             media_type=media_type,
             lists=lists,
-            relations=relations,
             index=index,
         )
 
@@ -141,7 +126,7 @@ class Reads:
         change_dates: Sequence[date] | None = None,
         media_type: bytes = b"application/json",
     ) -> Answer:
-        return self.answer(
+        return self._answer(
             body,
             published_at=snapshot.info.published_at,
             today=query.today,
@@ -159,7 +144,7 @@ class Reads:
             for _, info in sorted(self.catalog.latest.items())
         ]
         published = max((s.published_at for s in summaries), default=EPOCH)
-        return self.answer(
+        return self._answer(
             CodeListsOut(codelists=summaries),
             published_at=published,
             today=today,
@@ -186,59 +171,23 @@ class Reads:
         return self._list_answer(body, snapshot, query, media_type=FHIR_MEDIA_TYPE)
 
     async def options(
-        self,
-        query: ReadQuery,
-        *,
-        include: str | None = None,
-        q: str | None = None,
-        related: RelatedQuery | None = None,
+        self, query: ReadQuery, *, include: str | None = None, q: str | None = None
     ) -> Answer:
-        """The drop-down: selectable values, plus the ``include``d codes in any state.
-
-        With ``related`` (issue 18) only the values the relation allows with the related code
-        are selectable options; an included value it does not allow is shown with
-        ``related_allowed: false``. Raises ``BadParameter`` as ``related_view`` does.
-        """
+        """The drop-down: selectable values, plus the ``include``d codes in any state."""
         snapshot = await self.catalog.snapshot(query.key, query.version)
         day = query.day
         wanted = _included_codes(include)
         needle = search_form(q) if q else None
-        view = None
-        if related is not None:
-            view = await related_view(
-                self.catalog,
-                query.key,
-                related.related,
-                qualifier=related.qualifier,
-                relation=related.relation,
-            )
         options = []
         for value in snapshot.values:
             selectable = value.selectable_on(day)
-            if view is None:
-                allowed: bool | UnsetType = UNSET
-            else:
-                allowed = view.verdict(value.code, value.state_on(day), day).allowed
-            if not ((selectable and allowed is not False) or value.code in wanted):
+            if not (selectable or value.code in wanted):
                 continue
             if needle and not (contains(value.code, needle) or contains(value.name, needle)):
                 continue
-            options.append(OptionOut(value.code, value.name, selectable, allowed))
+            options.append(OptionOut(value.code, value.name, selectable))
         body = OptionsOut(key=query.key, version=snapshot.info.version, at=day, options=options)
-        if view is None:
-            return self._list_answer(body, snapshot, query)
-        dates = sorted(set(snapshot.change_dates) | view.change_dates())
-        info = view.relation.info
-        return self.answer(
-            body,
-            published_at=max(snapshot.info.published_at, info.published_at),
-            today=query.today,
-            at=query.at,
-            version_given=False,  # the relation is read at its latest
-            change_dates=dates,
-            lists=(query.key, view.other.info.key),
-            relations=(info.key,),
-        )
+        return self._list_answer(body, snapshot, query)
 
     async def value(self, query: ReadQuery, code: str) -> Answer:
         """One value with its history; UnknownCode if the code does not exist at that version."""
@@ -288,14 +237,7 @@ class Reads:
                 message = explain_unknown_version(item.list, wanted or 0)
                 results.append(_unknown(item, day, "unknown_version", message))
                 continue
-            value = snapshot.by_code.get(item.code)
-            result = _validation(item.list, item.code, value, day)
-            if item.related is not None:
-                state = value.state_on(day) if value else None
-                found = await rules(self.catalog, item.list, item.code, state, day, item.related)
-                result.rules = found
-                result.valid = result.valid and all(rule.allowed for rule in found)
-            results.append(result)
+            results.append(_validation(item.list, item.code, snapshot.by_code.get(item.code), day))
         return ValidationsOut(results=results)
 
     async def versions(self, query: ReadQuery) -> Answer:
@@ -306,7 +248,7 @@ class Reads:
             key=query.key,
             versions=msgspec.convert(versions, list[VersionOut], from_attributes=True),
         )
-        return self.answer(
+        return self._answer(
             body,
             published_at=versions[-1].published_at,
             today=query.today,
@@ -348,7 +290,7 @@ class Reads:
                 if v.code in changes
             ],
         )
-        return self.answer(
+        return self._answer(
             body,
             published_at=to_snapshot.info.published_at,
             today=query.today,

@@ -19,10 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.errors import NotFound
 from app.domain.sized_lru import SizedLRU
 from app.domain.values import Value, in_option_order, state_change_dates
-from app.reads.relation_snapshot import RelationSnapshot
-from app.store import queries, relation_queries
+from app.store import queries
 from app.store.queries import ListVersion
-from app.store.relation_queries import RelationVersion
 
 _MISS_REFRESH_SECONDS = 0.05
 _CONCURRENT_LOADS = 4
@@ -38,19 +36,6 @@ class UnknownList(NotFound):
 class UnknownVersion(NotFound):
     def __init__(self, key: str, version: int, latest: int) -> None:
         super().__init__(f"list '{key}' has versions 1 to {latest}; there is no version {version}")
-
-
-class UnknownRelation(NotFound):
-    def __init__(self, key: str) -> None:
-        super().__init__(f"there is no relation '{key}'")
-        self.key = key
-
-
-class UnknownRelationVersion(NotFound):
-    def __init__(self, key: str, version: int, latest: int) -> None:
-        super().__init__(
-            f"relation '{key}' has versions 1 to {latest}; there is no version {version}"
-        )
 
 
 class ListSnapshot(msgspec.Struct, frozen=True):
@@ -75,10 +60,7 @@ class Catalog:
         self.engine = engine
         self.generation = -1
         self.latest: dict[str, ListVersion] = {}
-        self.relations: dict[str, RelationVersion] = {}
-        # (list, relation's change set) -> the list's latest version published by then.
-        self._as_of: dict[tuple[str, object], int | None] = {}
-        self._snapshots: SizedLRU[Hashable, ListSnapshot | RelationSnapshot] = SizedLRU(max_bytes)
+        self._snapshots: SizedLRU[Hashable, ListSnapshot] = SizedLRU(max_bytes)
         self._loading: dict[tuple[str, int], asyncio.Future[ListSnapshot]] = {}
         # Decoding a large list version takes memory until its answer is cached; a few at a
         # time keep that bounded however many requests miss at once.
@@ -96,7 +78,6 @@ class Catalog:
                 if generation == self.generation:
                     return False
                 self.latest = await queries.latest_versions(connection)
-                self.relations = await relation_queries.latest_relation_versions(connection)
             self.generation = generation
             # Wake everyone waiting for a publish (long-polling feed readers, webhook delivery).
             published, self._published = self._published, asyncio.Event()
@@ -151,7 +132,7 @@ class Catalog:
         number = await self.resolve_version(key, version)
         cache_key = (key, number)
         found = self._snapshots.get(cache_key)
-        if isinstance(found, ListSnapshot):
+        if found is not None:
             return found
         # Many requests for the same version right after a publish share one load.
         loading = self._loading.get(cache_key)
@@ -173,62 +154,6 @@ class Catalog:
             snapshot = ListSnapshot.of(info, values)
         self._snapshots.put((key, version), snapshot, _BYTES_PER_VALUE * (1 + len(values)))
         return snapshot
-
-    def relation_head(self, key: str) -> RelationVersion:
-        found = self.relations.get(key)
-        if found is None:
-            raise UnknownRelation(key)
-        return found
-
-    async def relation_snapshot(self, key: str, version: int | None = None) -> RelationSnapshot:
-        """The relation at ``version`` (default latest), kept in the same bounded memory as
-        list snapshots; raises UnknownRelation / UnknownRelationVersion (after looking again,
-        as ``resolve_version`` does)."""
-        try:
-            number = self._resolve_relation(key, version)
-        except (UnknownRelation, UnknownRelationVersion):
-            if not await self.refresh_if_older_than(_MISS_REFRESH_SECONDS):
-                raise
-            number = self._resolve_relation(key, version)
-        cache_key = ("relation", key, number)
-        found = self._snapshots.get(cache_key)
-        if isinstance(found, RelationSnapshot):
-            return found
-        async with self._decoding, self.engine.connect() as connection:
-            info: RelationVersion | None = self.relation_head(key)
-            if info is None or info.version != number:
-                info = await relation_queries.relation_version_at(connection, key, number)
-            if info is None:
-                raise UnknownRelationVersion(key, number, self.relation_head(key).version)
-            rows = await relation_queries.rows_at(connection, info.relation_id, number)
-        snapshot = RelationSnapshot.of(info, rows)
-        self._snapshots.put(cache_key, snapshot, snapshot.size())
-        return snapshot
-
-    def _resolve_relation(self, key: str, version: int | None) -> int:
-        latest = self.relation_head(key).version
-        if version is None:
-            return latest
-        if not 1 <= version <= latest:
-            raise UnknownRelationVersion(key, version, latest)
-        return version
-
-    async def list_as_of(self, key: str, relation: RelationVersion, latest: bool) -> ListSnapshot:
-        """List ``key`` as a read of ``relation`` sees it: its latest version when the relation
-        was asked at its latest (``latest``), else its latest version published no later than
-        that relation version (issue 18: both time axes work as for lists)."""
-        if latest:
-            return await self.snapshot(key)
-        memo = (key, relation.changeset)
-        if memo not in self._as_of:
-            async with self.engine.connect() as connection:
-                self._as_of[memo] = await relation_queries.list_version_as_of(
-                    connection, key, relation
-                )
-        version = self._as_of[memo]
-        if version is None:  # cannot happen: a relation is published after its lists
-            raise UnknownList(key)
-        return await self.snapshot(key, version)
 
     async def history(self, key: str, code: str, version: int) -> list[queries.HistoryEntry]:
         async with self.engine.connect() as connection:

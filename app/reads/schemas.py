@@ -10,11 +10,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from app.domain.planning import FieldChange
 from app.domain.values import State, Value
-from app.reads.related import RuleOut
 from app.wire import ListMetadata, Revision
 
 if TYPE_CHECKING:
@@ -86,8 +84,6 @@ class OptionOut(msgspec.Struct):
     code: str
     name: str
     selectable: bool
-    # With ``related`` (issue 18): whether the relation allows it with the related code.
-    related_allowed: bool | UnsetType = UNSET
 
 
 class OptionsOut(msgspec.Struct, kw_only=True):
@@ -114,8 +110,6 @@ class ValidationOut(msgspec.Struct, kw_only=True):
     name: str | None
     replaced_by: list[str]
     message: str
-    # With ``related`` (issue 18): the verdict of every relation joining the lists.
-    rules: list[RuleOut] | UnsetType = UNSET
 
 
 class ValidationsOut(msgspec.Struct):

@@ -21,7 +21,6 @@ from app.api.docs import docs, docs_assets, docs_init
 from app.api.errors import problem_details_plugin
 from app.api.identity import protected_resource_metadata
 from app.api.openapi import CompletedOpenAPIJson, schema_router
-from app.api.relations import RelationController
 from app.api.review import ReviewController, audit_log, whoami
 from app.api.service import live, ready
 from app.api.strict_query import learn_accepted_parameters, refuse_unknown_parameters
@@ -58,7 +57,6 @@ def create_litestar(services: Services) -> Litestar:
     app = Litestar(
         route_handlers=[
             CodeListController,
-            RelationController,
             validate_many,
             # Administration answers (tokens' names, a webhook secret once) are never stored by
             # a cache, a browser's included (RFC 9111 section 5.2.2.5).

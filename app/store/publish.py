@@ -21,20 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.documents import ChangeSetDocument
 from app.domain.errors import Conflict, NotFound
-from app.domain.planning import ListState, Plan, referenced_lists
-from app.domain.relation_planning import (
-    PlannedChangeSet,
-    plan_all,
-    referenced_relations,
-    relation_lists,
+from app.domain.planning import (
+    ListState,
+    Plan,
+    PlannedList,
+    plan_changeset,
+    plan_document,
+    referenced_lists,
 )
-from app.domain.relations import RelationState
 from app.domain.review import plan_effects, settled_status
-from app.store import audit, changesets, publish_steps
+from app.store import audit, changesets
 from app.store.changesets import ChangeSetRecord
 from app.store.queries import current_states
-from app.store.relation_queries import current_relations
 from app.store.tables import publish_lock
+from app.store.versions import write_versions
 
 
 class ChangeSetConflict(Conflict):
@@ -76,33 +76,8 @@ async def lock_publishes(connection: AsyncConnection) -> None:
     )
 
 
-def _base_versions(
-    document: ChangeSetDocument,
-    states: Mapping[str, ListState],
-    relations: Mapping[str, RelationState],
-) -> dict[str, int]:
-    """The version of every list the document names, and of every relation it names under
-    ``relation:<key>`` (list keys have no colon): publishing checks they did not move."""
-    versions = {
-        key: states[key].version if key in states else 0 for key in referenced_lists(document)
-    }
-    for key in referenced_relations(document):
-        versions[f"relation:{key}"] = relations[key].version if key in relations else 0
-    return versions
-
-
-async def _plan(
-    connection: AsyncConnection, document: ChangeSetDocument, document_bytes: int | None = None
-) -> tuple[PlannedChangeSet, dict[str, int]]:
-    """Plan ``document`` on the latest lists and relations (on a worker thread: a document of
-    megabytes takes seconds of pure Python, issue 21); its base versions too."""
-    relations = await current_relations(connection, referenced_relations(document))
-    wanted = referenced_lists(document) | relation_lists(document, relations)
-    states = await current_states(connection, wanted)
-    planned = await to_thread.run_sync(
-        partial(plan_all, document, states, relations, document_bytes=document_bytes)
-    )
-    return planned, _base_versions(document, states, relations)
+def _base_versions(document: ChangeSetDocument, states: Mapping[str, ListState]) -> dict[str, int]:
+    return {key: states[key].version if key in states else 0 for key in referenced_lists(document)}
 
 
 async def submit(
@@ -141,8 +116,11 @@ async def submit(
         if existing is not None and existing.status in ("published", "rejected"):
             return Outcome(existing, created=False)
 
-        planned, base_versions = await _plan(connection, document, document_bytes)
-        plan = planned.plan
+        states = await current_states(connection, referenced_lists(document))
+        planned, plan = await to_thread.run_sync(
+            partial(_planned, document, states, document_bytes=document_bytes)
+        )
+        base_versions = _base_versions(document, states)
         publish_at = document.publish_at if isinstance(document.publish_at, datetime) else None
         if existing is None:
             record = ChangeSetRecord(
@@ -179,10 +157,19 @@ async def submit(
         if publish:
             if require_approval and record.approved_by is None:
                 raise NeedsApproval(record.id)  # rolls back: nothing is stored
-            stored = existing is None
-            await publish_steps.write(connection, record, planned, now, plan_stored=stored)
+            await write_versions(connection, record, planned, now, plan_stored=existing is None)
             await audit.published(connection, record, author, now)
         return Outcome(record, created=existing is None)
+
+
+def _planned(
+    document: ChangeSetDocument,
+    states: Mapping[str, ListState],
+    *,
+    document_bytes: int | None = None,
+) -> tuple[dict[str, PlannedList], Plan]:
+    planned = plan_changeset(document, states, document_bytes=document_bytes)
+    return planned, plan_document(planned)
 
 
 def _summary(record: ChangeSetRecord) -> dict[str, Any]:
@@ -268,16 +255,18 @@ async def publish_planned(
     was planned.
     """
     document = await changesets.document_of(connection, record.id)
-    planned, base_versions = await _plan(connection, document)
+    states = await current_states(connection, referenced_lists(document))
     moved = sorted(
-        key for key, version in base_versions.items() if record.base_versions.get(key) != version
+        key
+        for key, version in _base_versions(document, states).items()
+        if record.base_versions.get(key) != version
     )
     if moved:
         raise ChangeSetConflict(
             f"published since this change set was planned: {', '.join(moved)}; plan it again"
         )
-    record.plan = planned.plan
-    await publish_steps.write(connection, record, planned, now)
+    planned, record.plan = await to_thread.run_sync(_planned, document, states)
+    await write_versions(connection, record, planned, now)
     return record
 
 
@@ -294,7 +283,9 @@ async def plan_only(
     """What publishing ``document`` now would change; stores nothing."""
     async with engine.connect() as connection:
         stored = await changesets.get(connection, document.id)
-        planned, _ = await _plan(connection, document, document_bytes)
-    plan = planned.plan
+        states = await current_states(connection, referenced_lists(document))
+    _, plan = await to_thread.run_sync(
+        partial(_planned, document, states, document_bytes=document_bytes)
+    )
     same = stored is not None and stored.content_hash == content_hash(document)
     return Preview(plan, stored, same)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.surrogate_keys import INDEX_KEY
+from app.domain.surrogate_keys import INDEX_KEY, list_tag
 from app.store.tables import publish_lock, purge, purge_cursor, service_process
 
 # A cache configured for the first time gets the purges of the last day (what it may still
@@ -34,16 +34,14 @@ class PendingPurges(msgspec.Struct, frozen=True):
     attempts: int  # failed attempts so far at this cache
 
 
-async def enqueue(connection: AsyncConnection, tags: list[str], now: datetime) -> None:
-    """Record, in the publishing transaction, that the answers tagged with the surrogate keys
-    ``tags`` (``list:<key>`` of every list with a new version, ``relation:<key>`` of every
-    relation) changed; ``index`` is always added.
+async def enqueue(connection: AsyncConnection, lists: list[str], now: datetime) -> None:
+    """Record, in the publishing transaction, that ``lists`` got new versions.
 
     Call after the publish generation was advanced: the row takes the new generation.
     """
-    if not tags:
+    if not lists:
         return
-    keys = [*sorted(set(tags)), INDEX_KEY]
+    keys = [list_tag(key) for key in sorted(lists)] + [INDEX_KEY]
     generation = sa.select(publish_lock.c.generation).where(publish_lock.c.id == 1)
     await connection.execute(
         sa.insert(purge).values(generation=generation.scalar_subquery(), keys=keys, created_at=now)

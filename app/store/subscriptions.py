@@ -105,14 +105,13 @@ async def enqueue(
     connection: AsyncConnection, changes: Sequence[tuple[int, str]], now: datetime
 ) -> None:
     """Add batches of a publish's changes, given as (seq, list), to every interested
-    subscription. A relation's entry comes once for its source list and once for its target
-    list: a subscription to either receives it, once."""
+    subscription."""
     if not changes:
         return
     rows = []
     for target in await all_active(connection):
         wanted = None if target.lists is None else set(target.lists)
-        seqs = sorted({seq for seq, key in changes if wanted is None or key in wanted})
+        seqs = [seq for seq, key in changes if wanted is None or key in wanted]
         for start in range(0, len(seqs), BATCH):
             batch = seqs[start : start + BATCH]
             rows.append(

@@ -132,55 +132,7 @@ change = sa.Table(
     sa.Column("effective_date", sa.Date, nullable=False),
     sa.Column("value", sa.JSON, nullable=False),
     sa.Column("previous", sa.JSON),
-    # A relation row's entry (issue 18): ``list_key`` is the relation's source list, ``code``
-    # the source code, and these name the relation and the target code; NULL for a value's.
-    sa.Column("relation", sa.String(64)),
-    sa.Column("target", sa.String(64)),
     sa.Index("ix_change_list_key_seq", "list_key", "seq"),
-)
-
-# Relations between lists (issue 18), stored as lists are: a version per publish that changes
-# the relation, and every revision of every row stamped with the versions it was current in.
-relation = sa.Table(
-    "relation",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("key", sa.String(64), nullable=False, unique=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-
-relation_version = sa.Table(
-    "relation_version",
-    metadata,
-    sa.Column("relation_id", sa.Integer, sa.ForeignKey("relation.id"), primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(500), nullable=False),
-    sa.Column("description", sa.Text),
-    sa.Column("source", sa.Text),
-    sa.Column("source_list", sa.String(64), nullable=False),
-    sa.Column("target_list", sa.String(64), nullable=False),
-    sa.Column("qualifier_list", sa.String(64)),
-    sa.Column("changeset_id", sa.String(100), sa.ForeignKey("changeset.id"), nullable=False),
-    sa.Column("published_at", UTCDateTime, nullable=False),
-    sa.Column("row_count", sa.Integer, nullable=False),
-    sa.Column("added", sa.Integer, nullable=False),
-    sa.Column("changed", sa.Integer, nullable=False),
-)
-
-relation_row = sa.Table(
-    "relation_row",
-    metadata,
-    sa.Column("relation_id", sa.Integer, sa.ForeignKey("relation.id"), primary_key=True),
-    sa.Column("source", sa.String(64), primary_key=True),
-    sa.Column("target", sa.String(64), primary_key=True),
-    sa.Column("version_from", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
-    sa.Column("valid_to", sa.Date),
-    sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("qualifiers", sa.JSON, nullable=False),
-    # NULL while this revision is current; set once, when a newer revision replaces it.
-    sa.Column("version_to", sa.Integer),
-    sa.Index("ix_relation_row_current", "relation_id", "version_to", "version_from"),
 )
 
 # One row. Every publish updates it first: on PostgreSQL that is a row lock held to commit, on

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import URL
 
-from app.store.publish_steps import NOTIFY_CHANNEL
+from app.store.versions import NOTIFY_CHANNEL
 from app.workers.outage import Outage
 from app.workers.stopping import Stopping
 

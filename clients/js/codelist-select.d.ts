@@ -5,8 +5,6 @@ export interface CodelistOption {
   code: string;
   name: string;
   selectable: boolean;
-  /** With `related`: whether the relation allows it with the related code. */
-  related_allowed?: boolean;
 }
 
 /** The `detail` of the element's `error` event. */
@@ -24,8 +22,7 @@ export declare function fold(text: string): string;
  *
  * Attributes: `list` (required), `value` (the stored value), `name`, `at` (YYYY-MM-DD),
  * `service` (base URL; default the origin the module was loaded from), `required`,
- * `disabled`, `placeholder`, `filter`, `related` (`LIST:CODE`, or the id of another
- * `<codelist-select>` whose value it follows: a dependent drop-down). Set by the element: `stale` (options from the last
+ * `disabled`, `placeholder`, `filter`. Set by the element: `stale` (options from the last
  * copy kept in localStorage), `error` (no options at all).
  */
 export declare class CodelistSelect extends HTMLElement {

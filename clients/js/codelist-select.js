@@ -24,8 +24,8 @@ export const fold = (text) =>
 const sent = new Map();
 const gathering = new Map();
 
-function answer(service, list, at, code, related = '') {
-  const key = JSON.stringify([service, list, at, related]);
+function answer(service, list, at, code) {
+  const key = JSON.stringify([service, list, at]);
   const done = sent.get(key);
   if (done && (!code || done.codes.has(code) || done.found?.has(code))) return done.promise;
   let batch = gathering.get(key);
@@ -36,7 +36,7 @@ function answer(service, list, at, code, related = '') {
       queueMicrotask(() => {
         gathering.delete(key);
         const entry = { codes: batch.codes };
-        entry.promise = request(service, list, at, [...batch.codes].sort(), related).then((result) => {
+        entry.promise = request(service, list, at, [...batch.codes].sort()).then((result) => {
           if (result.error) sent.delete(key); // the next element tries again
           else entry.found = new Set(result.data.options.map((o) => o.code));
           return result;
@@ -52,17 +52,15 @@ function answer(service, list, at, code, related = '') {
 }
 
 // A plain GET: the browser's HTTP cache answers within max-age and revalidates after it.
-async function request(service, list, at, codes, related) {
+async function request(service, list, at, codes) {
   const query = [];
   if (codes.length) query.push('include=' + codes.map(encodeURIComponent).join(','));
   if (at) query.push('at=' + encodeURIComponent(at));
-  // A dependent drop-down (api.md, relations.md): only what a relation allows with that code.
-  if (related) query.push('related=' + encodeURIComponent(related));
   const url = new URL(
     `v1/codelists/${encodeURIComponent(list)}/options${query.length ? '?' + query.join('&') : ''}`,
     service,
   );
-  const store = STORE + [service, list, at, related].join(' ');
+  const store = STORE + [service, list, at].join(' ');
   let reason;
   try {
     const response = await fetch(url);
@@ -92,7 +90,7 @@ async function request(service, list, at, codes, related) {
 
 export class CodelistSelect extends HTMLElement {
   static formAssociated = true;
-  static observedAttributes = ['list', 'at', 'service', 'value', 'required', 'disabled', 'placeholder', 'filter', 'related'];
+  static observedAttributes = ['list', 'at', 'service', 'value', 'required', 'disabled', 'placeholder', 'filter'];
   #internals = this.attachInternals();
   #value = null; // set by the user or a script; null: the `value` attribute (the stored value)
   #options = [];
@@ -101,8 +99,6 @@ export class CodelistSelect extends HTMLElement {
   #select;
   #box;
   #live;
-  #followed = null; // the <codelist-select> whose value `related="<its id>"` follows
-  #onRelated = () => this.#load();
 
   get value() {
     return this.#value ?? this.getAttribute('value') ?? '';
@@ -171,7 +167,7 @@ export class CodelistSelect extends HTMLElement {
     if (!this.#select || before === after) return;
     if (name === 'filter') this.#filterBox();
     this.#update();
-    if (['list', 'at', 'service', 'value', 'related'].includes(name)) this.#load();
+    if (name === 'list' || name === 'at' || name === 'service' || name === 'value') this.#load();
   }
 
   formResetCallback() {
@@ -231,22 +227,6 @@ export class CodelistSelect extends HTMLElement {
     }
   }
 
-  // `related="LIST:CODE"` as it is; `related="ID"`: the list and value of that element, which
-  // is followed (its changes reload this one). '' when there is nothing to relate to yet.
-  #related() {
-    const related = this.getAttribute('related') || '';
-    const other = related && !related.includes(':') ? document.getElementById(related) : null;
-    if (other !== this.#followed) {
-      this.#followed?.removeEventListener('change', this.#onRelated);
-      other?.addEventListener('change', this.#onRelated);
-      this.#followed = other;
-    }
-    if (!related || related.includes(':')) return related;
-    const list = other?.getAttribute('list');
-    const code = other?.value;
-    return list && code && CODE.test(code) ? `${list}:${code}` : '';
-  }
-
   async #load() {
     const turn = ++this.#turn;
     const list = this.getAttribute('list');
@@ -254,13 +234,7 @@ export class CodelistSelect extends HTMLElement {
     const value = this.value;
     this.#select.setAttribute('aria-busy', 'true'); // until this load's options are shown
     const result = list
-      ? await answer(
-          service.endsWith('/') ? service : service + '/',
-          list,
-          this.getAttribute('at') || '',
-          CODE.test(value) ? value : '',
-          this.#related(),
-        )
+      ? await answer(service.endsWith('/') ? service : service + '/', list, this.getAttribute('at') || '', CODE.test(value) ? value : '')
       : { error: 'no list attribute' };
     if (turn !== this.#turn) return; // a later load (new list, date or value) is under way
     this.#options = result.data?.options ?? [];
@@ -294,18 +268,15 @@ export class CodelistSelect extends HTMLElement {
     const options = [new Option(this.getAttribute('placeholder') ?? '', '', !stored, !value)];
     const kept = new Set([value, stored]);
     let shown = 0;
-    for (const { code, name, selectable, related_allowed: allowed } of this.#options) {
+    for (const { code, name, selectable } of this.#options) {
       const mine = kept.has(code);
       kept.delete(code);
-      const offered = selectable && allowed !== false;
-      if (!offered && !mine) continue;
+      if (!selectable && !mine) continue;
       if (needle && !mine && !fold(code).includes(needle) && !fold(name).includes(needle)) continue;
-      // A stored value the relation does not allow is kept and marked, never dropped.
-      const label = !selectable ? `${name} (udgået)` : offered ? name : `${name} (ikke tilladt)`;
-      const option = new Option(label, code, code === stored, code === value);
-      option.disabled = !offered;
+      const option = new Option(selectable ? name : `${name} (udgået)`, code, code === stored, code === value);
+      option.disabled = !selectable;
       options.push(option);
-      shown += offered;
+      shown += selectable;
     }
     for (const code of kept) if (code) options.push(new Option(code, code, code === stored, code === value));
     select.replaceChildren(...options);

@@ -391,33 +391,3 @@ def test_elements_added_later_reuse_the_answer_or_ask_once_more(
     assert [o for o in shown(page, "#e") if o[3]] == [
         ["60", "Dispensation fra danskprøve (udgået)", True, True]
     ]
-
-
-def test_related_follows_another_element_and_keeps_a_stored_value_it_does_not_allow(
-    page: Page, service: Service, front: FrontEnd
-) -> None:
-    """A dependent drop-down (issue 18): absence types allowed with the chosen contact group."""
-    show(
-        page,
-        front,
-        """<label for="group">Kontaktgruppe</label>
-        <codelist-select id="group" name="group" list="kontaktgruppe"></codelist-select>
-        <label for="absence">Fravær</label>
-        <codelist-select id="absence" name="absence" list="fravaer" value="1" related="group">
-        </codelist-select>
-        <label for="fixed">Fravær, KG1</label>
-        <codelist-select id="fixed" list="fravaer" related="kontaktgruppe:1"></codelist-select>""",
-        f"{service.url}/components/codelist-select.js",
-    )
-    everything = [o["code"] for o in options_of(service, "fravaer")]
-    assert [o[0] for o in shown(page, "#absence")] == everything  # nothing chosen yet
-    assert [o[0] for o in shown(page, "#fixed")] == ["3", "10"]
-    page.select_option("#group select", "2")
-    page.wait_for_function("() => document.querySelector('#absence').select.options.length === 4")
-    page.wait_for_function(LOADED)
-    assert shown(page, "#absence") == [
-        ["1", "Uddannelse (ikke tilladt)", True, True],
-        ["3", "Borgerligt ombud", False, False],
-        ["10", "Ferie", False, False],
-    ]
-    assert page.eval_on_selector("#absence", "(e) => e.value") == "1"  # never dropped

@@ -361,21 +361,3 @@ def test_axe_finds_no_violations_on_any_page(
     for path in PAGES:
         check(f"signed in {path}", path)
     assert found == {}
-
-
-def test_a_relation_shows_as_its_matrix_on_a_date_and_version(
-    browser: Browser, service: ConsoleService, visitors: list[Visitor]
-) -> None:
-    """Issue 18: the console shows a relation as its matrix on a date and version."""
-    visitor = visit(visitors, browser, service)
-    page = visitor.open("/console/relations")
-    page.get_by_role("link", name="fravaer_kontaktgruppe").click()
-    expect(page.locator("body[data-ready=true]")).to_have_count(1)
-    page.get_by_label("Dato", exact=True).fill("2024-01-01")
-    page.get_by_role("button", name="Vis").click()
-    expect(page).to_have_url(re.compile(r"at=2024-01-01"))
-    matrix = page.get_by_role("table", name=re.compile("på 2024-01-01$"))
-    expect(matrix.get_by_role("row").filter(has_text="uden 9 10 11")).to_have_count(2)  # 3, 10
-    page = visitor.open("/console/relations/fravaer_kontaktgruppe?at=2025-07-01&version=2")
-    header = page.get_by_role("table", name=re.compile("på 2025-07-01$")).locator("thead")
-    expect(header).to_contain_text("26 (kan ikke vælges)")

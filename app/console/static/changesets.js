@@ -220,37 +220,6 @@ async function act(event, session, changeSet) {
   document.getElementById("heading").focus();
 }
 
-/** A relation's planned rows (docs/relations.md): metadata, rows added, rows changed. */
-function relationSection(key, plan) {
-  const id = `plan-relation-${key}`;
-  const title = plan.created
-    ? `Relation ${key} (${plan.source_list} → ${plan.target_list}): ny, version ${plan.new_version}`
-    : `Relation ${key}: version ${plan.base_version} → ${plan.new_version}`;
-  const parts = [];
-  const fields = Object.entries(plan.relation_fields ?? {});
-  if (fields.length) {
-    parts.push(h("h4", {}, "Relationens felter"),
-      h("ul", { class: "changes" }, fields.map(([field, diff]) => fieldChange(field, diff))));
-  }
-  const qualifiers = (row) => (row.qualifiers.length ? row.qualifiers.join(" ") : "–");
-  if (plan.added.length) {
-    parts.push(h("h4", {}, `Nye rækker (${plan.added.length})`),
-      table(`Nye rækker i ${key}`, ["Fra", "Til", "Kvalifikatorer", "Gyldig fra", "Gyldig til", "Aktiv"],
-        plan.added.map((row) => [row.source, row.target, qualifiers(row), plain(row.valid_from),
-          plain(row.valid_to), plain(row.active)]), { className: "added" }));
-  }
-  if (plan.changed.length) {
-    parts.push(h("h4", {}, `Ændrede rækker (${plan.changed.length})`),
-      table(`Ændrede rækker i ${key}`, ["Fra", "Til", "Ændringer"],
-        plan.changed.map((change) => [change.source, change.target,
-          h("ul", { class: "changes" },
-            Object.entries(change.fields).map(([field, diff]) => fieldChange(field, diff)))]),
-        { className: "changed" }));
-  }
-  if (!parts.length) parts.push(h("p", {}, "Ingen ændringer i denne relation."));
-  return h("section", { "aria-labelledby": id, class: "plan" }, h("h3", { id }, title), parts);
-}
-
 /** `/console/changesets/{id}`: facts, the plan as a diff, and the review actions. */
 export async function renderChangeSet(session) {
   const id = decodeURIComponent(location.pathname.split("/")[3] ?? "");
@@ -265,24 +234,15 @@ export async function renderChangeSet(session) {
   }
   setHeading(`Ændringssæt ${changeSet.id}`);
   const lists = Object.entries(changeSet.plan?.lists ?? {});
-  const relations = Object.entries(changeSet.plan?.relations ?? {});
-  const warnings = changeSet.plan?.warnings ?? [];
   show(
     facts(changeSet),
     h("section", { "aria-labelledby": "plan", class: "plan-all" },
       h("h2", { id: "plan" }, "Plan"),
-      h("p", {}, lists.length || relations.length
-        ? `Ændringssættet ændrer ${lists.length} ${lists.length === 1 ? "liste" : "lister"}`
-          + (relations.length ? ` og ${relations.length} ${relations.length === 1 ? "relation" : "relationer"}` : "")
-          + ". "
+      h("p", {}, lists.length
+        ? `Ændringssættet ændrer ${lists.length} ${lists.length === 1 ? "liste" : "lister"}. `
           + "Gammel værdi er overstreget, ny værdi understreget."
         : "Planen ændrer ingenting."),
-      lists.map(([key, plan]) => planSection(key, plan)),
-      relations.map(([key, plan]) => relationSection(key, plan)),
-      warnings.length
-        ? [h("h3", {}, `Advarsler (${warnings.length})`),
-          h("ul", { class: "warnings" }, warnings.map((w) => h("li", {}, `${w.path}: ${w.message}`)))]
-        : null),
+      lists.map(([key, plan]) => planSection(key, plan))),
     reviewForm(session, changeSet),
     h("p", {}, h("a", { href: withQuery("/console/changesets", {}) }, "Alle ændringssæt")),
   );

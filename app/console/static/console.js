@@ -4,7 +4,6 @@ import { failure, say } from "./dom.js";
 import { renderAudit } from "./audit.js";
 import { renderChangeSet, renderChangeSets } from "./changesets.js";
 import { renderList, renderLists } from "./lists.js";
-import { renderRelation, renderRelations } from "./relations.js";
 
 const PAGES = {
   lists: renderLists,
@@ -12,8 +11,6 @@ const PAGES = {
   changesets: renderChangeSets,
   changeset: renderChangeSet,
   audit: renderAudit,
-  relations: renderRelations,
-  relation: renderRelation,
 };
 
 /** Who is signed in: `{name, scopes}` from GET /v1/admin/whoami, or null. */

@@ -83,8 +83,6 @@ export const FIELD_WORDS = {
   parent: "overordnet",
   replaced_by: "erstattet af",
   attributes: "attributter",
-  qualifiers: "kvalifikatorer",
-  source: "kilde",
 };
 
 /** A field's value as text: dates as they are, booleans in Danish, nothing as a dash. */

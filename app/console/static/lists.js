@@ -18,7 +18,7 @@ import {
 const listPath = (key) => `/console/lists/${encodeURIComponent(key)}`;
 
 /** The date and version form; submitting it loads the page again with ?at= and ?version=. */
-export function choiceForm(action, at, version, versionField, extra = {}) {
+function choiceForm(action, at, version, versionField, extra = {}) {
   return h(
     "form",
     { class: "choice", method: "get", action, "aria-label": "Visning" },
