@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -51,6 +52,20 @@ class Service:
         return self.log.read_text(errors="replace")
 
 
+def spawn_service(env: Mapping[str, str], stdout: Any) -> tuple[subprocess.Popen[bytes], str]:
+    """Start one ``codelists serve`` with ``env`` on a free loopback port, its stdout and stderr
+    to ``stdout`` (a file or a descriptor); the process and its base URL, not yet ready."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
 @contextmanager
 def running_services(env: Mapping[str, str], logs: Sequence[Path]) -> Iterator[list[Service]]:
     """Start one ``codelists serve`` with ``env`` per file in ``logs`` (its stdout and stderr),
@@ -58,18 +73,11 @@ def running_services(env: Mapping[str, str], logs: Sequence[Path]) -> Iterator[l
     services: list[Service] = []
     try:
         for log in logs:
-            port = free_port()
             with log.open("wb") as sink:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-                    env={**os.environ, **env},
-                    cwd=ROOT,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                )
-            services.append(Service(process, f"http://127.0.0.1:{port}", log))
+                process, url = spawn_service(env, sink)
+            services.append(Service(process, url, log))
         for service in services:
-            _wait_until_ready(service)
+            wait_until_ready(service.process, service.url, service.output)
         yield services
     finally:
         for service in services:
@@ -92,17 +100,21 @@ def running_service(env: Mapping[str, str], log: Path) -> Iterator[Service]:
         yield service
 
 
-def _wait_until_ready(service: Service) -> None:
+def wait_until_ready(
+    process: subprocess.Popen[bytes], url: str, output: Callable[[], str] = lambda: ""
+) -> None:
+    """Until ``url``/health/ready answers 200; AssertionError with ``output()`` if the process
+    exits first or takes more than two minutes."""
     # Generous: on a busy machine importing the app alone can take many seconds.
     deadline = time.monotonic() + 120
     while True:
-        if service.process.poll() is not None:
-            raise AssertionError(f"codelists serve exited: {service.output()}")
+        if process.poll() is not None:
+            raise AssertionError(f"codelists serve exited: {output()}")
         try:
-            if httpx.get(f"{service.url}/health/ready", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise AssertionError(f"codelists serve did not become ready: {service.output()}")
+            raise AssertionError(f"codelists serve did not become ready: {output()}")
         time.sleep(0.1)

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +16,14 @@ from sqlalchemy.engine import make_url
 
 from app.server.logs import redact
 from tests.conftest import PostgresCopies, _postgres_url
-from tests.servers import ROOT, SEED, codelists, free_port, running_service
+from tests.servers import (
+    SEED,
+    codelists,
+    free_port,
+    running_service,
+    spawn_service,
+    wait_until_ready,
+)
 
 DOCUMENT = {
     "id": "log-test",
@@ -119,25 +125,9 @@ def test_redact_hides_tokens_authorization_values_and_secrets() -> None:
 
 
 def _serve(env: dict[str, str], stdout: Any) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        stdout=stdout,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, "codelists serve exited"
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "codelists serve did not become ready"
-        time.sleep(0.1)
+    process, url = spawn_service(env, stdout)
+    wait_until_ready(process, url)
+    return process, url
 
 
 def _access_lines(output: bytes) -> list[dict[str, Any]]:
